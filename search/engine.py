@@ -1,0 +1,165 @@
+"""The query engine: one loaded index version, hybrid retrieval, results with citations.
+
+    engine = Engine(load_index(Path("index"), embedder), CachedEncoder(embedder))
+    response = engine.search("why do unions oppose payment by results?", k=5)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .chunk import Passage
+from .dense import load_dense
+from .embed import CachedEncoder, Embedder
+from .errors import BadQuery, IndexMismatch
+from .fusion import FusionSettings, fuse
+from .highlight import highlights
+from .keyword import KeywordIndex, load_keyword
+
+MAX_QUERY_CHARS = 1000
+MAX_K = 50
+
+
+@dataclass
+class Index:
+    """Everything one index version holds, in memory."""
+
+    folder: Path
+    manifest: dict
+    passages: list[Passage]
+    sentences: list[list[tuple[int, int]]]    # per passage, sentence spans relative to its text
+    documents: dict[str, store.StoredDocument]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    sentence_offsets: np.ndarray               # passage i's sentences are rows [off[i], off[i+1])
+    dense: object
+    keyword: KeywordIndex
+    doc_passages: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return self.folder.name
+
+    @property
+    def fusion(self) -> FusionSettings:
+        return FusionSettings.from_dict(self.manifest.get("fusion", {}))
+
+
+def load_index(index_dir: Path, embedder: Embedder, folder: Path | None = None) -> Index:
+    """Load the live version (or ``folder``), checking every file against the manifest."""
+    folder = folder or store.current_version(Path(index_dir))
+    manifest = store.read_manifest(folder)
+    store.check_model(manifest, embedder.name, embedder.dim)
+    try:
+        rows = store.read_jsonl(folder / "passages.jsonl")
+        docs = [store.StoredDocument(**d) for d in store.read_jsonl(folder / "documents.jsonl")]
+        passages = [store.passage_from_json(r) for r in rows]
+        sentences = [[tuple(s) for s in r["sentences"]] for r in rows]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexMismatch(f"{folder} has missing or damaged passage files ({exc}); {store.REBUILD_HINT}") from exc
+    count, dim = manifest.get("passages"), manifest.get("dim")
+    if len(passages) != count or len(docs) != len(manifest.get("documents", {})):
+        raise IndexMismatch(f"{folder} holds {len(passages)} passages and {len(docs)} documents, the manifest says "
+                            f"{count} and {len(manifest.get('documents', {}))}; {store.REBUILD_HINT}")
+    vectors = store.load_vectors(folder, count, dim)
+    offsets = np.cumsum([0] + [len(s) for s in sentences]).astype(np.int64)
+    sentence_vectors = store.load_vectors(folder, int(offsets[-1]), dim, name="sentence_vectors.npy")
+    index = Index(folder, manifest, passages, sentences, {d.doc_id: d for d in docs}, vectors, sentence_vectors,
+                  offsets, load_dense(folder / "dense.faiss", count, dim), KeywordIndex(load_keyword(folder / "keyword", count)))
+    by_doc: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        if p.doc_id not in index.documents:
+            raise IndexMismatch(f"{folder}: passage {i} cites unknown document {p.doc_id!r}; {store.REBUILD_HINT}")
+        by_doc.setdefault(p.doc_id, []).append(i)
+    index.doc_passages = {d: np.array(ids, dtype=np.int64) for d, ids in by_doc.items()}
+    return index
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    passage: Passage
+    title: str
+    page: int | None
+    highlights: list[dict]
+
+    def citation_url(self) -> str:
+        from urllib.parse import quote
+
+        return f"/doc/{quote(self.passage.doc_id)}#p-{self.passage.start}-{self.passage.end}"
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    k: int
+    took_ms: float
+    version: str
+    results: list[Hit]
+
+
+def validate_query(q, k, docs, index: Index | None) -> tuple[str, int, list[str] | None]:
+    """Check the question, k and the document filter; BadQuery says exactly what is wrong."""
+    if not isinstance(q, str) or not q.strip():
+        raise BadQuery("q is required: a question or keywords, 1 to 1000 characters")
+    q = q.strip()
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadQuery(f"q is {len(q)} characters long; the limit is {MAX_QUERY_CHARS}")
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in q) or "\x7f" in q:
+        raise BadQuery("q contains control characters")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise BadQuery(f"k must be an integer from 1 to {MAX_K}")
+    if docs is not None:
+        if not isinstance(docs, list) or not all(isinstance(d, str) for d in docs):
+            raise BadQuery("doc must be a document id or a list of document ids")
+        docs = list(dict.fromkeys(docs))
+        unknown = [d for d in docs if index is not None and d not in index.documents]
+        if unknown:
+            raise BadQuery(f"unknown doc {unknown[0]!r}; see /api/documents for the ids")
+        docs = docs or None
+    return q, k, docs
+
+
+class Engine:
+    """Answers questions from one index version; safe to share between threads."""
+
+    def __init__(self, index: Index, encoder: CachedEncoder):
+        self.index = index
+        self.encoder = encoder
+
+    @property
+    def version(self) -> str:
+        return self.index.version
+
+    def search(self, q: str, k: int = 10, docs: list[str] | None = None) -> SearchResponse:
+        t0 = time.perf_counter()
+        q, k, docs = validate_query(q, k, docs, self.index)
+        ix = self.index
+        allowed = np.sort(np.concatenate([ix.doc_passages[d] for d in docs])) if docs else None
+        qvec = self.encoder.encode_query(q)
+        terms = ix.keyword.query_terms(q)
+        ranked = fuse(ix, qvec, terms, k, allowed, ix.fusion)
+        stems = set(terms)
+        hits = []
+        for rank, (pid, score) in enumerate(ranked, start=1):
+            p = ix.passages[pid]
+            a, b = ix.sentence_offsets[pid], ix.sentence_offsets[pid + 1]
+            sims = ix.sentence_vectors[a:b] @ qvec
+            doc = ix.documents[p.doc_id]
+            page = _page_of(doc.pages, p.start)
+            hits.append(Hit(rank, round(float(score), 4), p, doc.title, page,
+                            highlights(p.text, ix.sentences[pid], sims, stems)))
+        return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), ix.version, hits)
+
+
+def _page_of(pages: list[int], offset: int) -> int | None:
+    if not pages:
+        return None
+    import bisect
+
+    return bisect.bisect_right(pages, offset)

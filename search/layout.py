@@ -1,0 +1,80 @@
+"""A document laid out for reading: headings, paragraphs, and the passages that cite them.
+
+The web page renders these blocks; every passage becomes an element whose id is the fragment of
+its citation url (``p-START-END``), so a citation link opens on it even without JavaScript.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .chunk import Passage, paragraph_units
+from .store import StoredDocument
+
+_BULLET = re.compile(r"^([-•·*–—▪◦●]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
+
+
+@dataclass
+class Block:
+    kind: str            # "heading", "paragraph", "item" (a list entry), "table" (tab-separated lines)
+    start: int
+    end: int
+    text: str
+    level: int = 0       # heading depth
+    anchor: str = ""     # id for headings: "h-START"
+
+
+@dataclass
+class Segment:
+    """A run of blocks: a passage (with its citation anchor) or text outside every passage."""
+
+    blocks: list[Block] = field(default_factory=list)
+    anchor: str = ""     # "p-START-END" for a passage
+
+
+def passage_anchor(p: Passage) -> str:
+    return f"p-{p.start}-{p.end}"
+
+
+def _blocks(doc: StoredDocument, start: int, end: int, headings: dict[int, dict]) -> list[Block]:
+    out = []
+    for a, b, _ in _units(doc.text, start, end, headings):
+        text = doc.text[a:b]
+        h = headings.get(a)
+        if h is not None:
+            out.append(Block("heading", a, b, " ".join(text.split()), level=len(h["path"]), anchor=f"h-{a}"))
+        elif "\t" in text:
+            out.append(Block("table", a, b, text))
+        elif _BULLET.match(text):
+            out.append(Block("item", a, b, " ".join(text.split())))
+        else:
+            out.append(Block("paragraph", a, b, " ".join(text.split())))
+    return out
+
+
+def _units(text: str, start: int, end: int, headings: dict[int, dict]):
+    """Paragraph units, with every heading's line(s) a unit of its own."""
+    cuts = sorted({start, end} | {x for h in headings.values() for x in (h["start"], h["end"]) if start < x < end})
+    for a, b in zip(cuts, cuts[1:]):
+        yield from paragraph_units(text, a, b)
+
+
+def layout_document(doc: StoredDocument, passages: list[Passage]) -> list[Segment]:
+    """Segments covering the whole document in order: passages and the text between them."""
+    headings = {h["start"]: h for h in doc.outline}
+    segments: list[Segment] = []
+    pos = 0
+    for p in sorted(passages, key=lambda p: p.start):
+        if p.start > pos:
+            segments.append(Segment(_blocks(doc, pos, p.start, headings)))
+        segments.append(Segment(_blocks(doc, p.start, p.end, headings), anchor=passage_anchor(p)))
+        pos = max(pos, p.end)
+    if pos < len(doc.text):
+        segments.append(Segment(_blocks(doc, pos, len(doc.text), headings)))
+    return [s for s in segments if s.blocks]
+
+
+def outline_of(doc: StoredDocument) -> list[dict]:
+    """The table of contents: text, depth, anchor and line of every heading."""
+    return [{"text": h["text"], "level": len(h["path"]), "anchor": f"h-{h['start']}", "line": h["line"],
+             "path": h["path"]} for h in doc.outline]

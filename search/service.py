@@ -1,0 +1,117 @@
+"""The long-lived search service behind the web app: live index reload and load limits.
+
+It keeps one loaded ``Engine`` and swaps it for a new one when a build switches the index, so
+each answer comes entirely from one index version. A watcher thread notices the switch (or
+damaged files) within ``reload_seconds``. A bounded number of searches run at once; beyond
+that callers get ``Overloaded`` at once instead of waiting in an unbounded queue.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from . import store
+from .embed import CachedEncoder, Embedder
+from .engine import Engine, SearchResponse, load_index
+from .errors import IndexMismatch, IndexMissing, Overloaded, SearchError
+from .settings import Settings
+
+log = logging.getLogger("search.service")
+
+
+def index_signature(index_dir: Path) -> tuple:
+    """Changes whenever the live version is switched, or its files are touched or removed."""
+    try:
+        folder = store.current_version(index_dir)
+    except SearchError as exc:
+        return ("error", str(exc))
+    files = []
+    for path in sorted(folder.rglob("*")):
+        try:
+            st = path.stat()
+            files.append((path.name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            files.append((path.name, None))
+    return (folder.name, tuple(files))
+
+
+class SearchService:
+    def __init__(self, settings: Settings, embedder: Embedder):
+        self.settings = settings
+        self.embedder = embedder
+        self.encoder = CachedEncoder(embedder, settings.cache_size)
+        self._engine: Engine | None = None
+        self._error: SearchError | None = IndexMissing(f"no index in {settings.index}: {store.REBUILD_HINT}")
+        self._signature: tuple | None = None
+        self._reload_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(settings.max_inflight)
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.refresh()
+
+    # -- index lifecycle -------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Load the live version if it changed since last time. True when the engine changed."""
+        with self._reload_lock:
+            signature = index_signature(self.settings.index)
+            if signature == self._signature:
+                return False
+            self._signature = signature
+            try:
+                engine = Engine(load_index(self.settings.index, self.embedder), self.encoder)
+            except (IndexMissing, IndexMismatch) as exc:
+                if self._engine is not None:
+                    log.error("index unusable, answering 503 until it is rebuilt: %s", exc)
+                self._engine, self._error = None, exc
+                return True
+            except Exception as exc:  # any other damage must not take the service down
+                log.exception("index failed to load")
+                self._engine = None
+                self._error = IndexMismatch(f"the index failed to load ({exc}); {store.REBUILD_HINT}")
+                return True
+            old = self._engine.version if self._engine else None
+            self._engine, self._error = engine, None
+            log.info("serving index %s (was %s)", engine.version, old)
+            return True
+
+    def start_watcher(self) -> None:
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="index-watcher", daemon=True)
+            self._watcher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.settings.reload_seconds):
+            try:
+                self.refresh()
+            except Exception:  # the watcher must outlive any surprise
+                log.exception("index watcher failed")
+
+    # -- queries ---------------------------------------------------------------------------
+    def engine(self) -> Engine:
+        engine = self._engine
+        if engine is None:
+            raise self._error
+        return engine
+
+    def search(self, q, k=None, docs=None) -> SearchResponse:
+        engine = self.engine()
+        if not self._slots.acquire(timeout=0.05):
+            raise Overloaded("too many searches at once; retry in a moment")
+        try:
+            return engine.search(q, self.settings.default_k if k is None else k, docs)
+        finally:
+            self._slots.release()
+
+    def health(self) -> dict:
+        engine = self._engine
+        if engine is None:
+            return {"status": "unavailable", "message": str(self._error), "model": self.embedder.name}
+        m = engine.index.manifest
+        return {"status": "ok", "index_version": engine.version, "built_at": m.get("built_at"),
+                "model": m.get("model"), "dim": m.get("dim"), "documents": len(engine.index.documents),
+                "passages": len(engine.index.passages), "dense_index": m.get("dense_index"), "pid": os.getpid()}

@@ -1,0 +1,71 @@
+"""One settings object: every field has a default and a help line.
+
+Environment variables ``SEARCH_<FIELD>`` (upper case) and CLI options map onto it::
+
+    >>> Settings.from_env({"SEARCH_PORT": "9000"}).port
+    9000
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    seeds: Path = field(default=ROOT / "seeds", metadata={"help": "folder of source documents"})
+    index: Path = field(default=ROOT / "index", metadata={"help": "folder the build writes and the server reads"})
+    host: str = field(default="127.0.0.1", metadata={"help": "address the server listens on"})
+    port: int = field(default=8000, metadata={"help": "port the server listens on"})
+    threads: int = field(default=8, metadata={"help": "worker threads of the WSGI server"})
+    max_inflight: int = field(default=16, metadata={"help": "searches running at once; more get a fast 503"})
+    max_body_bytes: int = field(default=16384, metadata={"help": "largest request body accepted (413 beyond)"})
+    rate_limit: int = field(default=0, metadata={"help": "requests per minute per client address; 0 is off"})
+    reload_seconds: float = field(default=2.0, metadata={"help": "how often the server looks for a newer index"})
+    admin_token: str = field(default="", metadata={"help": "token for POST /api/reload; empty keeps it off"})
+    default_k: int = field(default=10, metadata={"help": "passages returned when k is not given"})
+    cache_size: int = field(default=1024, metadata={"help": "query embeddings kept in memory"})
+    torch_threads: int = field(default=1, metadata={"help": "intra-op threads per encode; requests run in parallel"})
+    log_level: str = field(default="INFO", metadata={"help": "logging level"})
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
+        """Defaults, then ``SEARCH_*`` environment variables, then explicit overrides (None ignored)."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"SEARCH_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(f, raw)
+        values.update({k: _coerce(_field(k), v) for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **{k: _coerce(_field(k), v) for k, v in changes.items()})
+
+
+def _field(name: str):
+    for f in fields(Settings):
+        if f.name == name:
+            return f
+    raise KeyError(f"unknown setting {name!r}")
+
+
+def _coerce(f, value):
+    kind = type(f.default)
+    if isinstance(value, kind):
+        return value
+    if kind is Path:
+        return Path(value).expanduser().resolve()
+    if kind is bool:
+        return str(value).lower() in {"1", "true", "yes", "on"}
+    return kind(value)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting: the README's table."""
+    return [(f"SEARCH_{f.name.upper()}", str(f.default), f.metadata["help"]) for f in fields(Settings)]

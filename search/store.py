@@ -1,0 +1,158 @@
+"""The index folder: versions written whole, switched atomically, checked on load. No pickle.
+
+Layout::
+
+    index/
+      CURRENT                 name of the live version (replaced atomically)
+      v-20261122T071500-1a2b/
+        manifest.json         format, model, dim, chunking, fusion, documents with fingerprints
+        passages.jsonl        one passage per line, in vector order
+        documents.jsonl       each document's text, title and outline
+        vectors.npy           float32 [passages, dim], L2-normalised
+        dense.faiss           the FAISS index over those vectors
+        keyword/              the bm25s index (its own plain-file format)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunk import Passage
+from .errors import IndexMismatch, IndexMissing
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+REBUILD_HINT = "run `python -m search build` to build it"
+
+
+@dataclass
+class StoredDocument:
+    doc_id: str
+    title: str
+    fingerprint: str
+    text: str
+    outline: list[dict]          # {"start", "end", "line", "text", "path"}
+    pages: list[int]
+
+
+def passage_to_json(p: Passage) -> dict:
+    return {"doc": p.doc_id, "start": p.start, "end": p.end, "line_start": p.line_start,
+            "line_end": p.line_end, "section": list(p.section), "text": p.text}
+
+
+def passage_from_json(d: dict) -> Passage:
+    return Passage(d["doc"], d["start"], d["end"], d["line_start"], d["line_end"], tuple(d["section"]), d["text"])
+
+
+def write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def current_version(index_dir: Path) -> Path:
+    """The folder of the live version; IndexMissing when there is none."""
+    index_dir = Path(index_dir)
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissing(f"no index in {index_dir}: {REBUILD_HINT}") from None
+    except OSError as exc:
+        raise IndexMismatch(f"cannot read {pointer}: {exc}; {REBUILD_HINT}") from exc
+    folder = index_dir / name
+    if not name or "/" in name or not folder.is_dir():
+        raise IndexMismatch(f"the index pointer {pointer} names a missing version {name!r}; {REBUILD_HINT}")
+    return folder
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexMismatch(f"{folder} has no manifest.json; {REBUILD_HINT}") from None
+    except (OSError, ValueError) as exc:
+        raise IndexMismatch(f"{folder}/manifest.json is unreadable ({exc}); {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexMismatch(f"index format {found!r} is not the supported format {FORMAT_VERSION}; {REBUILD_HINT}")
+    return manifest
+
+
+def check_model(manifest: dict, model_name: str, dim: int) -> None:
+    if manifest.get("model") != model_name or manifest.get("dim") != dim:
+        raise IndexMismatch(
+            f"the index was built with model {manifest.get('model')!r} (dim {manifest.get('dim')}), "
+            f"but this service uses {model_name!r} (dim {dim}); {REBUILD_HINT} again")
+
+
+def new_version_dir(index_dir: Path) -> tuple[Path, Path]:
+    """(temporary folder to write into, final folder name) for a new version."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    name = f"v-{stamp}-{os.getpid():x}{int(time.time() * 1000) % 100000:05d}"
+    return index_dir / f".tmp-{name}", index_dir / name
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in list(folder.rglob("*")) + [folder]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def publish(index_dir: Path, tmp: Path, final: Path, keep: int = 2) -> None:
+    """Make a fully written temporary version live: rename it, then swap the pointer atomically."""
+    _fsync_tree(tmp)
+    os.replace(tmp, final)
+    pointer_tmp = index_dir / f".{CURRENT}.{os.getpid()}"
+    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
+    fd = os.open(pointer_tmp, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    os.replace(pointer_tmp, index_dir / CURRENT)
+    dfd = os.open(index_dir, os.O_RDONLY)
+    os.fsync(dfd)
+    os.close(dfd)
+    prune(index_dir, keep)
+
+
+def prune(index_dir: Path, keep: int = 2) -> None:
+    """Delete old versions (keeping the live one and the newest others) and abandoned temporaries."""
+    try:
+        live = current_version(index_dir).name
+    except (IndexMissing, IndexMismatch):
+        live = None
+    versions = sorted((p for p in index_dir.glob("v-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    kept = [v for v in versions if v.name == live] + [v for v in versions if v.name != live][: max(keep - 1, 0)]
+    for v in versions:
+        if v not in kept:
+            shutil.rmtree(v, ignore_errors=True)
+    for tmp in index_dir.glob(".tmp-v-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save_vectors(folder: Path, vectors: np.ndarray, name: str = "vectors.npy") -> None:
+    np.save(folder / name, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+
+
+def load_vectors(folder: Path, count: int, dim: int, name: str = "vectors.npy") -> np.ndarray:
+    try:
+        vectors = np.load(folder / name, allow_pickle=False)
+    except Exception as exc:  # numpy raises several kinds for truncated or foreign files
+        raise IndexMismatch(f"{folder}/{name} is missing or damaged ({exc}); {REBUILD_HINT}") from exc
+    if vectors.shape != (count, dim) or vectors.dtype != np.float32:
+        raise IndexMismatch(f"{folder}/{name} holds {vectors.shape}, expected ({count}, {dim}); {REBUILD_HINT}")
+    return vectors

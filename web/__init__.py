@@ -1,0 +1,63 @@
+"""The Flask app: a thin HTTP and HTML layer over ``search.service.SearchService``.
+
+    app = create_app(Settings.from_env())      # loads the model and the index once
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, g, request
+
+from search.settings import Settings
+
+from .errors import register_error_handlers
+from .security import RateLimiter, add_security_headers
+
+log = logging.getLogger("search.web")
+
+
+def create_app(settings: Settings | None = None, service=None, embedder=None) -> Flask:
+    """Build the app. ``service`` (or ``embedder``) can be given by tests; otherwise the real model loads."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False, SETTINGS=settings)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    if service is None:
+        from search.service import SearchService
+
+        if embedder is None:
+            from search.embed import SentenceTransformerEmbedder
+
+            embedder = SentenceTransformerEmbedder(threads=settings.torch_threads)
+        service = SearchService(settings, embedder)
+    app.extensions["search"] = service
+    app.extensions["rate_limiter"] = RateLimiter(settings.rate_limit)
+
+    from .api import bp as api_bp
+    from .pages import bp as pages_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
+    register_error_handlers(app)
+
+    @app.before_request
+    def _start():
+        g.t0 = time.perf_counter()
+        g.request_id = uuid.uuid4().hex[:12]
+        g.result_count = None
+
+    @app.after_request
+    def _finish(response):
+        add_security_headers(response)
+        elapsed = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        log.info("request", extra={"fields": {
+            "id": g.get("request_id"), "method": request.method, "path": request.path, "status": response.status_code,
+            "ms": round(elapsed, 2), "results": g.get("result_count"), "q_chars": g.get("q_chars"),
+            "client": request.remote_addr}})
+        return response
+
+    return app

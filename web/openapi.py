@@ -1,0 +1,93 @@
+"""The OpenAPI 3 description of every JSON endpoint (served at /api/openapi.json)."""
+from __future__ import annotations
+
+from search.engine import MAX_K, MAX_QUERY_CHARS
+
+
+def _error():
+    return {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def openapi_spec() -> dict:
+    search_params = [
+        {"name": "q", "in": "query", "required": True, "description": "the question or keywords",
+         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}},
+        {"name": "k", "in": "query", "required": False, "description": "how many passages",
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}},
+        {"name": "doc", "in": "query", "required": False, "description": "document ids to search only",
+         "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True},
+    ]
+    search_answer = {"200": {"description": "ranked passages",
+                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchAnswer"}}}},
+                     "400": _error(), "413": _error(), "503": _error()}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Passage search", "version": "1",
+                 "description": "Natural-language search over public-service documents with exact citations."},
+        "paths": {
+            "/api/search": {
+                "get": {"summary": "Search passages", "operationId": "searchGet", "parameters": search_params,
+                        "responses": search_answer},
+                "post": {"summary": "Search passages (JSON body)", "operationId": "searchPost",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
+                         "responses": search_answer},
+            },
+            "/api/health": {"get": {"summary": "Service and index status", "operationId": "health", "responses": {
+                "200": {"description": "serving", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
+                "503": {"description": "no usable index", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/api/documents": {"get": {"summary": "List the indexed documents", "operationId": "documents", "responses": {
+                "200": {"description": "documents", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["documents"], "properties": {
+                        "index_version": {"type": "string"},
+                        "documents": {"type": "array", "items": {"$ref": "#/components/schemas/DocumentSummary"}}}}}}},
+                "503": _error()}}},
+            "/api/documents/{doc}": {"get": {"summary": "One document's metadata and outline", "operationId": "document",
+                                             "parameters": [{"name": "doc", "in": "path", "required": True,
+                                                             "schema": {"type": "string"}}],
+                                             "responses": {"200": {"description": "document", "content": {
+                                                 "application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
+                                                 "404": _error(), "503": _error()}}},
+            "/api/openapi.json": {"get": {"summary": "This description", "operationId": "openapi",
+                                          "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["status", "message"],
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+            "SearchRequest": {"type": "object", "required": ["q"], "properties": {
+                "q": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+                "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
+                "doc": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}},
+            "Highlight": {"type": "object", "required": ["start", "end", "kind"], "properties": {
+                "start": {"type": "integer"}, "end": {"type": "integer"},
+                "kind": {"type": "string", "enum": ["answer", "keyword"]}}},
+            "Citation": {"type": "object", "required": ["doc", "title", "section", "start", "end", "line_start",
+                                                         "line_end", "url"], "properties": {
+                "doc": {"type": "string"}, "title": {"type": "string"},
+                "section": {"type": "array", "items": {"type": "string"}},
+                "start": {"type": "integer"}, "end": {"type": "integer"},
+                "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
+                "page": {"type": "integer", "description": "PDF page of the passage's start (PDF documents only)"},
+                "url": {"type": "string"}}},
+            "Result": {"type": "object", "required": ["rank", "score", "text", "citation", "highlights"], "properties": {
+                "rank": {"type": "integer"}, "score": {"type": "number"}, "text": {"type": "string"},
+                "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
+                "citation": {"$ref": "#/components/schemas/Citation"}}},
+            "SearchAnswer": {"type": "object", "required": ["query", "k", "took_ms", "results"], "properties": {
+                "query": {"type": "string"}, "k": {"type": "integer"}, "took_ms": {"type": "number"},
+                "index_version": {"type": "string"},
+                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}},
+            "Health": {"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string"}, "index_version": {"type": "string"}, "built_at": {"type": "string"},
+                "model": {"type": "string"}, "documents": {"type": "integer"}, "passages": {"type": "integer"}}},
+            "DocumentSummary": {"type": "object", "required": ["id", "title", "sections", "passages"], "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "sections": {"type": "integer"},
+                "passages": {"type": "integer"}, "chars": {"type": "integer"}, "url": {"type": "string"}}},
+            "Document": {"allOf": [{"$ref": "#/components/schemas/DocumentSummary"}, {"type": "object", "properties": {
+                "fingerprint": {"type": "string"},
+                "outline": {"type": "array", "items": {"type": "object", "properties": {
+                    "text": {"type": "string"}, "level": {"type": "integer"}, "anchor": {"type": "string"},
+                    "line": {"type": "integer"}, "path": {"type": "array", "items": {"type": "string"}}}}}}}]},
+        }},
+    }
