@@ -63,7 +63,8 @@ class SentenceTransformerEmbedder:
         if threads:
             torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size
 

@@ -189,7 +189,7 @@ def _owns_body(lines: list[_Line], i: int) -> bool:
         return False
     while j < len(lines) and lines[j].blank:
         j += 1
-    return j < len(lines) and lines[j].indent > lines[i].indent
+    return j < len(lines) and lines[j].indent > lines[i].indent and not _SINGLE.match(lines[j].text)
 
 
 def _extend_block(lines: list[_Line], cand: _Candidate) -> None:
@@ -238,6 +238,7 @@ def detect_headings(text: str) -> list[Heading]:
     stack: list[_Candidate] = []
     headings: list[Heading] = []
     seen_sequence = False
+    top: _Candidate | None = None  # latest heading of the document's top-level numbered sequence
     styles_inside_numbers: set[str] = set()
     last_end = -1
     for k, c in enumerate(cands):
@@ -249,6 +250,9 @@ def detect_headings(text: str) -> list[Heading]:
             if at is not None:
                 c.family = stack[at].family
                 del stack[at:]
+            elif top is not None and top.style == c.style and top.number == c.number - 1:
+                c.family = top.family  # the top-level sequence goes on after unnumbered sections closed it
+                stack.clear()
             elif c.number == 1 and _sequence_ok(cands, k):
                 if not seen_sequence and c.style[0] == "1":
                     stack.clear()  # the document's first numbered sequence is its top level
@@ -261,11 +265,13 @@ def detect_headings(text: str) -> list[Heading]:
             if same is not None:
                 del stack[same:]
             elif (body_since_last and stack and stack[0].style and c.family not in styles_inside_numbers
-                  and c.family in ("title", "caps")):
+                  and c.family == "title"):
                 stack.clear()  # an unnumbered heading never seen inside a numbered section ends them
             if stack and stack[0].style:
                 styles_inside_numbers.add(c.family)
         stack.append(c)
+        if c.style and len(stack) == 1:
+            top = c
         last_end = c.end_index
         path = tuple(_heading_text(e.text) for e in stack)
         first, last = lines[c.index], lines[c.end_index]

@@ -1,0 +1,185 @@
+"""Fixtures in layers: tiny documents -> built index -> service -> app -> client.
+
+Tests marked ``real`` use the real model, the real seeds and (for ``server``) a real server
+process; they run in CI too. Set SEARCH_SKIP_REAL=1 to leave them out while iterating locally.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+
+TINY_DOCS = {
+    "alpha.txt": (
+        "Alpha Report\n\n"
+        "1. Libraries\n\n"
+        "Public libraries lend books and offer free internet access to everyone in the town.\n\n"
+        "Opening hours were cut by a third after the budget reductions of last year.\n\n"
+        "2. Probation\n\n"
+        "Payment by results rewards providers only when re-offending falls, which shifts risk to charities.\n"
+    ),
+    "beta.md": (
+        "# Beta notes\n\n"
+        "## Housing\n\n"
+        "Social housing waiting lists grew to 1.6 million households.\n\n"
+        "## Health\n\n"
+        "Primary care trusts commission most hospital services from independent providers.\n"
+    ),
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real: uses the real embedding model (slow; runs in CI)")
+    config.addinivalue_line("markers", "server: starts a real server process")
+    config.addinivalue_line("markers", "browser: drives headless Chromium")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("SEARCH_SKIP_REAL") == "1" and not os.environ.get("CI"):
+        skip = pytest.mark.skip(reason="SEARCH_SKIP_REAL=1")
+        for item in items:
+            if "real" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def tiny_seeds(tmp_path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for name, text in TINY_DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def fake_embedder():
+    from search.embed import FakeEmbedder
+
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def tiny_index(tiny_seeds, tmp_path, fake_embedder) -> Path:
+    from search.build import build_index
+
+    index_dir = tmp_path / "index"
+    build_index(tiny_seeds, index_dir, fake_embedder, progress=False, log=lambda m: None)
+    return index_dir
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    from search.settings import Settings
+
+    def make(seeds: Path, index: Path, **kw):
+        return Settings(seeds=seeds, index=index, reload_seconds=0.2, **kw)
+
+    return make
+
+
+@pytest.fixture
+def tiny_service(tiny_seeds, tiny_index, fake_embedder, make_settings):
+    from search.service import SearchService
+
+    return SearchService(make_settings(tiny_seeds, tiny_index), fake_embedder)
+
+
+@pytest.fixture
+def tiny_app(tiny_service):
+    from web import create_app
+
+    app = create_app(tiny_service.settings, service=tiny_service)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(tiny_app):
+    return tiny_app.test_client()
+
+
+# -- the real model, the real seeds, a real server ----------------------------------------
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from search.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory, real_embedder) -> Path:
+    """The seeds built with the real model, once per test session."""
+    from search.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("real") / "index"
+    build_index(SEEDS, index_dir, real_embedder, progress=False, log=lambda m: None)
+    return index_dir
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 120.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+class ServerProcess:
+    """``python -m search serve`` in a subprocess on a free port."""
+
+    def __init__(self, seeds: Path, index: Path, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = index.parent / f"server-{self.port}.log"
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "search", "serve", "--port", str(self.port), "--seeds", str(seeds), "--index", str(index)],
+            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            env={**os.environ, "SEARCH_RELOAD_SECONDS": "0.5", **(env or {})})
+        wait_for(self.url + "/api/health", proc=self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+@pytest.fixture(scope="session")
+def real_server(real_index):
+    """A real server process over a copy of the real seed index."""
+    index = real_index.parent / "served-index"
+    if not index.exists():
+        shutil.copytree(real_index, index, symlinks=True)
+    server = ServerProcess(SEEDS, index)
+    yield server
+    server.stop()

@@ -1,0 +1,143 @@
+"""Heading detection: a synthetic document with every kind of heading, and things that are not."""
+from search.sections import Outline, detect_headings
+
+SYNTHETIC = """City Services Review
+
+1. Scope\t2
+2. Findings\t5
+3. Comments\t9
+
+1. Scope
+
+This review covers libraries and probation services across the city.
+
+2. Findings
+
+Direction of travel
+
+The council plans to merge branch libraries into hubs.
+
+2.1 Libraries Under Pressure
+Opening hours fell by a third. The council gave three reasons:
+1. Budget cuts were deep.
+2. Volunteers replaced staff.
+
+a) More competition
+
+Private providers now bid for contracts.
+
+b) Less accountability
+
+Boards were abolished.
+
+Key points from the seminar:
+
+- Keep services local.
+
+Question C4: How should oversight be specified in contracts?
+
+Oversight must stay public.
+
+Theme 2. Will volunteers fill the gap left by cuts?
+
+Volunteering is on a downward trend.
+
+Witness 3 Jane Doe, Director, Example Trust
+
+Key points from opening statement:
+
+Commissioning is a revolution whose time has come.
+
+Postscript:-
+A later note about contracts.
+
+INVITED GUESTS
+
+Jane Doe\tDirector
+12 March 2014
+
+3. Comments
+
+  1. First reader comment on the review.
+
+    ReplyDelete
+    Replies
+    1. A reply inside the first comment.
+
+      Delete
+    2. A second reply.
+
+      Delete
+  2. Second reader comment, longer than a title would be, with a full sentence.
+
+    ReplyDelete
+"""
+
+EXPECTED = [
+    ("City Services Review",),
+    ("1. Scope",),
+    ("2. Findings",),
+    ("2. Findings", "Direction of travel"),
+    ("2. Findings", "Direction of travel", "2.1 Libraries Under Pressure"),
+    ("2. Findings", "Direction of travel", "2.1 Libraries Under Pressure", "a) More competition"),
+    ("2. Findings", "Direction of travel", "2.1 Libraries Under Pressure", "b) Less accountability"),
+    ("2. Findings", "Direction of travel", "2.1 Libraries Under Pressure", "b) Less accountability",
+     "Question C4: How should oversight be specified in contracts?"),
+    ("2. Findings", "Direction of travel", "2.1 Libraries Under Pressure", "b) Less accountability",
+     "Question C4: How should oversight be specified in contracts?",
+     "Theme 2. Will volunteers fill the gap left by cuts?"),
+    ("2. Findings", "Direction of travel", "2.1 Libraries Under Pressure", "b) Less accountability",
+     "Question C4: How should oversight be specified in contracts?",
+     "Theme 2. Will volunteers fill the gap left by cuts?", "Witness 3 Jane Doe, Director, Example Trust"),
+    ("2. Findings", "Postscript:-"),
+    ("2. Findings", "Postscript:-", "INVITED GUESTS"),
+    ("3. Comments",),
+    ("3. Comments", "1. First reader comment on the review."),
+    ("3. Comments", "2. Second reader comment, longer than a title would be, with a full sentence."),
+]
+
+
+def test_synthetic_document_gets_exactly_the_expected_paths():
+    assert [h.path for h in detect_headings(SYNTHETIC)] == EXPECTED
+
+
+def test_heading_offsets_point_at_the_heading_text():
+    for h in detect_headings(SYNTHETIC):
+        assert SYNTHETIC[h.start:h.end].strip().startswith(h.text[:20])
+        assert SYNTHETIC.count("\n", 0, h.start) + 1 == h.line
+
+
+def test_contents_list_list_items_and_lead_ins_are_not_headings():
+    texts = [h.text for h in detect_headings(SYNTHETIC)]
+    assert texts.count("1. Scope") == 1                      # the contents entry is not a heading
+    assert not any(t.startswith("1. Budget") for t in texts)  # list item that is a sentence
+    assert not any(t.startswith("Key points") for t in texts)  # lead-in ending with a colon
+    assert not any("reply" in t.lower() for t in texts)      # replies belong to their comment
+    assert "12 March 2014" not in texts                      # a date
+    assert "Jane Doe\tDirector" not in texts                 # a table row
+
+
+def test_numbered_list_out_of_sequence_is_not_a_heading():
+    text = "1. Intro\n\nText.\n\n2. Plan\n\nWe want:\n\n1. Stronger trusts\n\n1. Local control\n\n3. Next\n\nEnd.\n"
+    assert [h.text for h in detect_headings(text)] == ["1. Intro", "2. Plan", "3. Next"]
+
+
+def test_markdown_headings_nest_by_level():
+    text = "# Top\n\nIntro.\n\n## Sub\n\nBody.\n\n### Deeper\n\nMore.\n\n## Sub two\n\nEnd.\n"
+    assert [h.path for h in detect_headings(text)] == [
+        ("Top",), ("Top", "Sub"), ("Top", "Sub", "Deeper"), ("Top", "Sub two")]
+
+
+def test_section_at_returns_the_innermost_enclosing_path():
+    outline = Outline.of(SYNTHETIC)
+    at = SYNTHETIC.index("Oversight must stay public")
+    assert outline.section_at(at)[-1].startswith("Question C4")
+    assert outline.section_at(0) == ("City Services Review",)
+    assert Outline.of("Some preamble text here.\n\nIntro\n\nBody.\n").section_at(0) == ()
+    reply = SYNTHETIC.index("A reply inside")
+    assert outline.section_at(reply)[-1] == "1. First reader comment on the review."
+
+
+def test_a_wrapped_paragraph_tail_is_not_a_heading():
+    text = "Intro\n\nThe council said that it would look again at the plans for the\nCentral Library\n\nEnd of story here.\n"
+    assert [h.text for h in detect_headings(text)] == ["Intro"]
