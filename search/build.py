@@ -23,7 +23,8 @@ from .documents import Document, discover, load_document
 from .embed import Embedder, count_tokens
 from .errors import BadDocument, IndexMismatch, IndexMissing, SearchError
 from .fusion import FusionSettings
-from .keyword import build_keyword, keyword_text, save_keyword
+from .keyword import build_keyword, save_keyword
+from .represent import RepresentSettings, dense_text, keyword_text
 
 
 @dataclass
@@ -70,13 +71,14 @@ def passage_sentences(p: Passage, text: str) -> list[tuple[int, int]]:
     return [(a - p.start, b - p.start) for a, b in sentence_spans(text, p.start, p.end)]
 
 
-def _previous(index_dir: Path, embedder: Embedder, chunking: ChunkSettings) -> dict[str, _DocPassages]:
+def _previous(index_dir: Path, embedder: Embedder, chunking: ChunkSettings,
+              represent: RepresentSettings) -> dict[str, _DocPassages]:
     """Reusable per-document work of the live version, or nothing when it was built differently."""
     try:
         folder = store.current_version(index_dir)
         manifest = store.read_manifest(folder)
         store.check_model(manifest, embedder.name, embedder.dim)
-        if manifest.get("chunking") != chunking.as_dict():
+        if manifest.get("chunking") != chunking.as_dict() or manifest.get("represent") != represent.as_dict():
             return {}
         rows = store.read_jsonl(folder / "passages.jsonl")
         docs = {d["doc_id"]: store.StoredDocument(**d) for d in store.read_jsonl(folder / "documents.jsonl")}
@@ -108,7 +110,8 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
 
 
 def build_index(seeds: Path, index_dir: Path, embedder: Embedder, chunking: ChunkSettings = ChunkSettings(),
-                fusion: FusionSettings = FusionSettings(), strict: bool = False, progress: bool = True,
+                fusion: FusionSettings = FusionSettings(), represent: RepresentSettings = RepresentSettings(),
+                strict: bool = False, progress: bool = True,
                 log=lambda msg: print(msg, file=sys.stderr)) -> BuildReport:
     """Build a new index version from ``seeds`` and make it live; the old one serves until then."""
     t0 = time.perf_counter()
@@ -116,7 +119,7 @@ def build_index(seeds: Path, index_dir: Path, embedder: Embedder, chunking: Chun
     report = BuildReport()
     with _build_lock(index_dir):
         store.prune(index_dir)  # abandoned temporaries of killed builds
-        previous = _previous(index_dir, embedder, chunking)
+        previous = _previous(index_dir, embedder, chunking, represent)
         fresh: list[Document] = []
         reused: dict[str, _DocPassages] = {}
         for path in discover(seeds):
@@ -141,14 +144,15 @@ def build_index(seeds: Path, index_dir: Path, embedder: Embedder, chunking: Chun
             raise BadDocument(f"no usable documents in {seeds}; nothing was changed")
 
         new_parts: dict[str, _DocPassages] = {}
-        all_passages, all_sentences = [], []
+        all_passages, dense_inputs, all_sentences = [], [], []
         for doc in fresh:
             ps = chunk_text(doc.doc_id, doc.text, doc.outline, chunking, count_tokens)
             sents = [passage_sentences(p, doc.text) for p in ps]
             new_parts[doc.doc_id] = _DocPassages(doc, ps, sents, None, None)
             all_passages.extend(ps)
+            dense_inputs.extend(dense_text(p, doc.title, represent) for p in ps)
             all_sentences.extend(p.text[a:b] for p, ss in zip(ps, sents) for a, b in ss)
-        vectors = _embed(embedder, [p.text for p in all_passages], progress)
+        vectors = _embed(embedder, dense_inputs, progress)
         svectors = _embed(embedder, all_sentences, progress)
         pv, sv = 0, 0
         for part in new_parts.values():
@@ -160,7 +164,7 @@ def build_index(seeds: Path, index_dir: Path, embedder: Embedder, chunking: Chun
         ordered = [parts[d] for d in sorted(parts)]
         tmp, final = store.new_version_dir(index_dir)
         try:
-            _write_version(tmp, ordered, embedder, chunking, fusion)
+            _write_version(tmp, ordered, embedder, chunking, fusion, represent)
             _check_version(tmp, embedder)
             store.publish(index_dir, tmp, final)
         except BaseException:
@@ -182,7 +186,7 @@ def _stored(doc) -> store.StoredDocument:
 
 
 def _write_version(tmp: Path, parts: list[_DocPassages], embedder: Embedder, chunking: ChunkSettings,
-                   fusion: FusionSettings) -> None:
+                   fusion: FusionSettings, represent: RepresentSettings) -> None:
     tmp.mkdir(parents=True)
     passages = [p for part in parts for p in part.passages]
     sentences = [s for part in parts for s in part.sentences]
@@ -198,7 +202,7 @@ def _write_version(tmp: Path, parts: list[_DocPassages], embedder: Embedder, chu
     save_dense(build_dense(vectors, kind), tmp / "dense.faiss")
     titles = {d.doc_id: d.title for d in docs}
     (tmp / "keyword").mkdir()
-    save_keyword(build_keyword([keyword_text(p.text, p.section, titles[p.doc_id]) for p in passages]), tmp / "keyword")
+    save_keyword(build_keyword([keyword_text(p, titles[p.doc_id], represent) for p in passages]), tmp / "keyword")
     manifest = {
         "format_version": store.FORMAT_VERSION,
         "model": embedder.name,
@@ -210,6 +214,7 @@ def _write_version(tmp: Path, parts: list[_DocPassages], embedder: Embedder, chu
         "dense_index": kind,
         "chunking": chunking.as_dict(),
         "fusion": fusion.as_dict(),
+        "represent": represent.as_dict(),
         "keyword": {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": "en"},
         "documents": {d.doc_id: {"fingerprint": d.fingerprint, "title": d.title,
                                  "passages": sum(1 for p in passages if p.doc_id == d.doc_id),

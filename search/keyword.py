@@ -75,11 +75,5 @@ class KeywordIndex:
         return float(np.clip(idf / np.log(self.count + 1), 0, 1).mean())
 
 
-def keyword_text(text: str, section: tuple[str, ...], title: str) -> str:
-    """What BM25 indexes for a passage: its text and its heading path (short headings only)."""
-    heads = [h for h in section if len(h) <= 120]
-    return "\n".join([text] + heads)
-
-
 def words(text: str) -> list[str]:
     return re.findall(_TOKEN, text.lower())
