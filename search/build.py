@@ -1,7 +1,14 @@
 """Build the index: load, chunk, embed, write a new version, check it, then switch to it.
 
-Only documents whose fingerprint changed are embedded again; the others keep their passages and
-vectors from the live version when it was built the same way (format, model, chunking).
+Only documents whose fingerprint changed are read and embedded again; the others keep their
+passages and vectors from the live version when it was built the same way (format, model,
+chunking, representation, extraction). When nothing changed at all, nothing is published:
+
+    >>> build_index(seeds, index, embedder).summary()        # doctest: +SKIP
+    'index is up to date (v-20261122T071500-1a2b): 5 documents (0 added, 0 changed, 0 removed, 5 kept), ...'
+
+A build killed at any moment leaves the live version serving: the new one is written into a
+temporary folder, renamed, and made live by replacing the ``CURRENT`` pointer in one step.
 """
 from __future__ import annotations
 
@@ -19,12 +26,15 @@ import numpy as np
 from . import store
 from .chunk import ChunkSettings, Passage, chunk_text, sentence_spans
 from .dense import build_dense, choose_kind, save_dense
-from .documents import Document, discover, load_document
+from .documents import Document, discover, load_document, read_source
 from .embed import Embedder, count_tokens
 from .errors import BadDocument, IndexMismatch, IndexMissing, SearchError
+from .extract import EXTRACT_VERSION
 from .fusion import FusionSettings
 from .keyword import build_keyword, save_keyword
 from .represent import RepresentSettings, dense_text, keyword_text
+
+KEYWORD_PARAMS = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": "en"}
 
 
 @dataclass
@@ -38,10 +48,17 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (document id, reason)
+    published: bool = False       # False: the live version was already up to date
+    reused_nothing: str = ""      # why the live version's work could not be reused, if it could not
 
     def summary(self) -> str:
-        line = (f"built {self.version}: {self.documents} documents ({len(self.added)} added, {len(self.changed)} changed, "
-                f"{len(self.removed)} removed, {len(self.kept)} kept), {self.passages} passages, {self.seconds:.1f} s")
+        counts = (f"{self.documents} documents ({len(self.added)} added, {len(self.changed)} changed, "
+                  f"{len(self.removed)} removed, {len(self.kept)} kept), {self.passages} passages, "
+                  f"{self.seconds:.1f} s")
+        head = f"built {self.version}" if self.published else f"index is up to date ({self.version})"
+        line = f"{head}: {counts}"
+        if self.reused_nothing:
+            line += f"; embedded everything: {self.reused_nothing}"
         if self.skipped:
             line += f"; skipped {len(self.skipped)}: " + "; ".join(f"{d} ({why})" for d, why in self.skipped)
         return line
@@ -52,8 +69,8 @@ class _DocPassages:
     document: Document | store.StoredDocument
     passages: list[Passage]
     sentences: list[list[tuple[int, int]]]
-    vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
 
 
 @contextlib.contextmanager
@@ -71,36 +88,44 @@ def passage_sentences(p: Passage, text: str) -> list[tuple[int, int]]:
     return [(a - p.start, b - p.start) for a, b in sentence_spans(text, p.start, p.end)]
 
 
-def _previous(index_dir: Path, embedder: Embedder, chunking: ChunkSettings,
-              represent: RepresentSettings) -> dict[str, _DocPassages]:
-    """Reusable per-document work of the live version, or nothing when it was built differently."""
-    try:
-        folder = store.current_version(index_dir)
-        manifest = store.read_manifest(folder)
-        store.check_model(manifest, embedder.name, embedder.dim)
-        if manifest.get("chunking") != chunking.as_dict() or manifest.get("represent") != represent.as_dict():
-            return {}
-        rows = store.read_jsonl(folder / "passages.jsonl")
-        docs = {d["doc_id"]: store.StoredDocument(**d) for d in store.read_jsonl(folder / "documents.jsonl")}
-        vectors = store.load_vectors(folder, len(rows), embedder.dim)
-        n_sent = sum(len(r["sentences"]) for r in rows)
-        svectors = store.load_vectors(folder, n_sent, embedder.dim, name="sentence_vectors.npy")
-    except (IndexMissing, IndexMismatch, OSError, ValueError, KeyError, TypeError):
-        return {}
-    out: dict[str, _DocPassages] = {}
-    s_off = 0
-    for i, r in enumerate(rows):
-        entry = out.setdefault(r["doc"], _DocPassages(docs[r["doc"]], [], [], [], []))
-        n = len(r["sentences"])
-        entry.passages.append(store.passage_from_json(r))
-        entry.sentences.append([tuple(s) for s in r["sentences"]])
-        entry.vectors.append(vectors[i])
-        entry.sentence_vectors.extend(svectors[s_off:s_off + n])
-        s_off += n
-    for entry in out.values():
-        entry.vectors = np.array(entry.vectors, dtype=np.float32).reshape(-1, embedder.dim)
-        entry.sentence_vectors = np.array(entry.sentence_vectors, dtype=np.float32).reshape(-1, embedder.dim)
-    return out
+class _Live:
+    """The live version, loaded and checked, with what a new build may take from it."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, chunking: ChunkSettings, represent: RepresentSettings):
+        from .engine import load_index
+
+        self.index, self.why_not = None, ""
+        try:
+            index = load_index(index_dir, embedder)
+        except IndexMissing:
+            return
+        except Exception as exc:  # damaged or foreign: the build starts afresh and replaces it
+            self.why_not = f"the live index cannot be used ({str(exc).split('; ' + store.REBUILD_HINT)[0]})"
+            return
+        m = index.manifest
+        for name, now in (("chunking", chunking.as_dict()), ("represent", represent.as_dict()),
+                          ("extract_version", EXTRACT_VERSION)):
+            if m.get(name) != now:
+                self.why_not = f"{name} changed from {m.get(name)} to {now}"
+                return
+        self.index = index
+
+    @property
+    def documents(self) -> dict[str, store.StoredDocument]:
+        return self.index.documents if self.index else {}
+
+    def parts(self, doc_id: str) -> _DocPassages:
+        ix = self.index
+        ids = ix.doc_passages.get(doc_id, np.zeros(0, dtype=np.int64))
+        starts, lengths = ix.sentence_offsets[ids], ix.sentence_offsets[ids + 1] - ix.sentence_offsets[ids]
+        # the sentence rows of those passages: each passage's run [start, start + length), in order
+        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        return _DocPassages(ix.documents[doc_id], [ix.passages[i] for i in ids], [ix.sentences[i] for i in ids],
+                            ix.vectors[ids], ix.sentence_vectors[rows])
+
+    def same_settings(self, fusion: FusionSettings) -> bool:
+        m = self.index.manifest if self.index else {}
+        return m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
@@ -113,54 +138,31 @@ def build_index(seeds: Path, index_dir: Path, embedder: Embedder, chunking: Chun
                 fusion: FusionSettings = FusionSettings(), represent: RepresentSettings = RepresentSettings(),
                 strict: bool = False, progress: bool = True,
                 log=lambda msg: print(msg, file=sys.stderr)) -> BuildReport:
-    """Build a new index version from ``seeds`` and make it live; the old one serves until then."""
+    """Bring the index up to date with ``seeds``; the old version serves until the new one is live.
+
+    Unusable documents are reported and skipped (``strict``: the build stops, changing nothing).
+    """
     t0 = time.perf_counter()
     seeds, index_dir = Path(seeds), Path(index_dir)
     report = BuildReport()
     with _build_lock(index_dir):
         store.prune(index_dir)  # abandoned temporaries of killed builds
-        previous = _previous(index_dir, embedder, chunking, represent)
-        fresh: list[Document] = []
-        reused: dict[str, _DocPassages] = {}
-        for path in discover(seeds):
-            doc_id = path.relative_to(seeds).as_posix()
-            try:
-                doc = load_document(path, seeds)
-            except BadDocument as exc:
-                if strict:
-                    raise BadDocument(f"{doc_id}: {exc}") from exc
-                report.skipped.append((doc_id, str(exc)))
-                log(f"skipped {doc_id}: {exc}")
-                continue
-            old = previous.get(doc_id)
-            if old is not None and old.document.fingerprint == doc.fingerprint:
-                reused[doc_id] = old
-                report.kept.append(doc_id)
-            else:
-                fresh.append(doc)
-                (report.changed if old is not None else report.added).append(doc_id)
-        report.removed = sorted(set(previous) - set(reused) - {d.doc_id for d in fresh})
-        if not fresh and not reused:
+        live = _Live(index_dir, embedder, chunking, represent)
+        report.reused_nothing = live.why_not
+        fresh, parts = _read_seeds(seeds, live, report, log)
+        if strict and report.skipped:
+            raise BadDocument(f"{len(report.skipped)} documents cannot be used, so nothing was changed (--strict): "
+                              + "; ".join(f"{d}: {why}" for d, why in report.skipped))
+        if not fresh and not parts:
             raise BadDocument(f"no usable documents in {seeds}; nothing was changed")
+        report.documents = len(fresh) + len(parts)
+        if not fresh and not report.removed and live.same_settings(fusion):
+            report.version = live.index.version
+            report.passages = len(live.index.passages)
+            report.seconds = time.perf_counter() - t0
+            return report
 
-        new_parts: dict[str, _DocPassages] = {}
-        all_passages, dense_inputs, all_sentences = [], [], []
-        for doc in fresh:
-            ps = chunk_text(doc.doc_id, doc.text, doc.outline, chunking, count_tokens)
-            sents = [passage_sentences(p, doc.text) for p in ps]
-            new_parts[doc.doc_id] = _DocPassages(doc, ps, sents, None, None)
-            all_passages.extend(ps)
-            dense_inputs.extend(dense_text(p, doc.title, represent) for p in ps)
-            all_sentences.extend(p.text[a:b] for p, ss in zip(ps, sents) for a, b in ss)
-        vectors = _embed(embedder, dense_inputs, progress)
-        svectors = _embed(embedder, all_sentences, progress)
-        pv, sv = 0, 0
-        for part in new_parts.values():
-            n, m = len(part.passages), sum(len(s) for s in part.sentences)
-            part.vectors, part.sentence_vectors = vectors[pv:pv + n], svectors[sv:sv + m]
-            pv, sv = pv + n, sv + m
-
-        parts = {**reused, **new_parts}
+        parts.update(_embed_documents(fresh, embedder, chunking, represent, progress, log))
         ordered = [parts[d] for d in sorted(parts)]
         tmp, final = store.new_version_dir(index_dir)
         try:
@@ -170,11 +172,61 @@ def build_index(seeds: Path, index_dir: Path, embedder: Embedder, chunking: Chun
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+    report.published = True
     report.version = final.name
-    report.documents = len(ordered)
     report.passages = sum(len(p.passages) for p in ordered)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _read_seeds(seeds: Path, live: _Live, report: BuildReport, log) -> tuple[list[Document], dict[str, _DocPassages]]:
+    """(documents to embed, reusable parts by id); fills in the report's counts and skips.
+
+    A file whose fingerprint matches the live version is not even extracted again.
+    """
+    fresh: list[Document] = []
+    reused: dict[str, _DocPassages] = {}
+    for path in discover(seeds):
+        doc_id = path.relative_to(seeds).as_posix()
+        old = live.documents.get(doc_id)
+        try:
+            source = read_source(path, seeds)
+            if old is not None and old.fingerprint == source.fingerprint:
+                reused[doc_id] = live.parts(doc_id)
+                report.kept.append(doc_id)
+                continue
+            fresh.append(load_document(path, seeds, source))
+        except BadDocument as exc:
+            report.skipped.append((doc_id, str(exc)))
+            log(f"skipped {doc_id}: {exc}")
+            continue
+        (report.changed if old is not None else report.added).append(doc_id)
+    seen = set(reused) | {d.doc_id for d in fresh}
+    report.removed = sorted(d for d in live.documents if d not in seen)
+    return fresh, reused
+
+
+def _embed_documents(docs: list[Document], embedder: Embedder, chunking: ChunkSettings, represent: RepresentSettings,
+                     progress: bool, log) -> dict[str, _DocPassages]:
+    """Chunk the new and changed documents and embed their passages and sentences in two batches."""
+    parts: dict[str, _DocPassages] = {}
+    dense_inputs, sentence_inputs = [], []
+    for doc in docs:
+        ps = chunk_text(doc.doc_id, doc.text, doc.outline, chunking, count_tokens)
+        sents = [passage_sentences(p, doc.text) for p in ps]
+        parts[doc.doc_id] = _DocPassages(doc, ps, sents)
+        dense_inputs.extend(dense_text(p, doc.title, represent) for p in ps)
+        sentence_inputs.extend(p.text[a:b] for p, ss in zip(ps, sents) for a, b in ss)
+    if docs:
+        log(f"embedding {len(dense_inputs)} passages and {len(sentence_inputs)} sentences of {len(docs)} documents")
+    vectors = _embed(embedder, dense_inputs, progress)
+    svectors = _embed(embedder, sentence_inputs, progress)
+    pv = sv = 0
+    for part in parts.values():
+        n, m = len(part.passages), sum(len(s) for s in part.sentences)
+        part.vectors, part.sentence_vectors = vectors[pv:pv + n], svectors[sv:sv + m]
+        pv, sv = pv + n, sv + m
+    return parts
 
 
 def _stored(doc) -> store.StoredDocument:
@@ -212,13 +264,15 @@ def _write_version(tmp: Path, parts: list[_DocPassages], embedder: Embedder, chu
         "passages": len(passages),
         "sentences": len(svectors),
         "dense_index": kind,
+        "extract_version": EXTRACT_VERSION,
         "chunking": chunking.as_dict(),
         "fusion": fusion.as_dict(),
         "represent": represent.as_dict(),
-        "keyword": {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": "en"},
+        "keyword": KEYWORD_PARAMS,
         "documents": {d.doc_id: {"fingerprint": d.fingerprint, "title": d.title,
-                                 "passages": sum(1 for p in passages if p.doc_id == d.doc_id),
-                                 "chars": len(d.text)} for d in docs},
+                                 "passages": len(part.passages), "chars": len(d.text)}
+                      for d, part in zip(docs, parts)},
+        "files": store.file_sizes(tmp),   # written last: loading checks every file is whole
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
@@ -229,6 +283,8 @@ def _check_version(folder: Path, embedder: Embedder) -> None:
     from .engine import Engine, load_index
 
     index = load_index(folder.parent, embedder, folder=folder)
+    if not index.passages:
+        raise BadDocument("the documents hold no text to index; nothing was changed")
     probe = " ".join(index.passages[0].text.split()[:12]) or "test"
     response = Engine(index, CachedEncoder(embedder, size=1)).search(probe, k=3)
     if not response.results:

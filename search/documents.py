@@ -1,9 +1,14 @@
 """Load source documents: their text (what offsets point into), title, outline and fingerprint.
 
-A document's id is its path relative to the seeds folder, with forward slashes.
+A document's id is its path relative to the seeds folder, with forward slashes. Its fingerprint
+is the SHA-256 of the file's bytes, so a build can tell an unchanged file without extracting it::
+
+    source = read_source(path, seeds)           # bytes and fingerprint; BadDocument if unusable
+    doc = load_document(path, seeds, source)    # the extracted text, title, outline, pages
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -11,7 +16,7 @@ from pathlib import Path
 
 from .errors import BadDocument
 from .extract import EXTRACTORS, Extracted
-from .sections import Outline
+from .sections import MAX_HEADING_CHARS, Heading, Outline
 
 SUPPORTED = tuple(sorted(EXTRACTORS))
 
@@ -26,11 +31,15 @@ class Document:
     pages: tuple[int, ...] = field(default=())  # offset where each page starts (PDF only)
 
     def page_at(self, offset: int) -> int | None:
-        if not self.pages:
-            return None
-        import bisect
+        """The 1-based page holding ``offset``, or None for documents without pages."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
 
-        return bisect.bisect_right(self.pages, offset)
+
+@dataclass(frozen=True)
+class Source:
+    doc_id: str
+    data: bytes
+    fingerprint: str
 
 
 def discover(seeds: Path) -> list[Path]:
@@ -53,29 +62,63 @@ def fingerprint_bytes(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def load_document(path: Path, seeds: Path) -> Document:
-    """Read one file; raise BadDocument with the reason when it cannot be used."""
+def read_source(path: Path, seeds: Path) -> Source:
+    """The file's bytes and fingerprint; BadDocument when its type is unsupported or it cannot be read."""
     path = Path(path)
-    extractor = EXTRACTORS.get(path.suffix.lower())
-    if extractor is None:
+    if path.suffix.lower() not in EXTRACTORS:
         raise BadDocument(f"unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(SUPPORTED)}")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise BadDocument(f"cannot read: {exc.strerror or exc}") from exc
-    extracted: Extracted = extractor(data)
+    return Source(doc_id_of(path, seeds), data, fingerprint_bytes(data))
+
+
+def load_document(path: Path, seeds: Path, source: Source | None = None) -> Document:
+    """Read and extract one file whole; raise BadDocument with the reason when it cannot be used."""
+    path = Path(path)
+    source = source or read_source(path, seeds)
+    if not source.data:
+        raise BadDocument("empty file")
+    try:
+        extracted: Extracted = EXTRACTORS[path.suffix.lower()](source.data)
+    except BadDocument:
+        raise
+    except Exception as exc:  # a parser failing on a damaged file must not stop the build
+        raise BadDocument(f"cannot extract its text ({type(exc).__name__}: {exc})") from exc
     text = extracted.text
     if not text.strip():
         raise BadDocument("no text: the file is empty or has no extractable text")
-    outline = Outline.of(text)
+    outline = Outline.of(text) if extracted.headings is None else marked_outline(text, extracted.headings)
     return Document(
-        doc_id=doc_id_of(path, seeds),
+        doc_id=source.doc_id,
         title=extracted.title or derive_title(text, outline, path),
         text=text,
-        fingerprint=fingerprint_bytes(data),
+        fingerprint=source.fingerprint,
         outline=outline,
         pages=extracted.pages,
     )
+
+
+def marked_outline(text: str, headings) -> Outline:
+    """The outline of headings known from markup: each (start, end, level, text) nests under the
+    nearest heading before it of a lower level."""
+    out: list[Heading] = []
+    open_: list[tuple[int, str]] = []   # (level, text) of the headings that contain this point
+    for start, end, level, title in headings:
+        while open_ and open_[-1][0] >= level:
+            open_.pop()
+        open_.append((level, title))
+        out.append(Heading(start, end, text.count("\n", 0, start) + 1, title, tuple(_label(t) for _, t in open_)))
+    return Outline(tuple(out))
+
+
+def _label(heading: str) -> str:
+    """A heading as a section path entry: at most MAX_HEADING_CHARS, cut at a word."""
+    if len(heading) <= MAX_HEADING_CHARS:
+        return heading
+    cut = heading.rfind(" ", 0, MAX_HEADING_CHARS)
+    return heading[: cut if cut > 0 else MAX_HEADING_CHARS]
 
 
 def derive_title(text: str, outline: Outline, path: Path) -> str:

@@ -77,7 +77,8 @@ class SearchService:
             return True
 
     def start_watcher(self) -> None:
-        if self._watcher is None:
+        """Look for a newly built (or damaged) index every ``reload_seconds``; 0 turns it off."""
+        if self._watcher is None and self.settings.reload_seconds > 0:
             self._watcher = threading.Thread(target=self._watch, name="index-watcher", daemon=True)
             self._watcher.start()
 
@@ -110,7 +111,8 @@ class SearchService:
     def health(self) -> dict:
         engine = self._engine
         if engine is None:
-            return {"status": "unavailable", "message": str(self._error), "model": self.embedder.name}
+            return {"status": "unavailable", "message": str(self._error), "index_version": None,
+                    "model": self.embedder.name}
         m = engine.index.manifest
         return {"status": "ok", "index_version": engine.version, "built_at": m.get("built_at"),
                 "model": m.get("model"), "dim": m.get("dim"), "documents": len(engine.index.documents),

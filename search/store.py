@@ -5,10 +5,11 @@ Layout::
     index/
       CURRENT                 name of the live version (replaced atomically)
       v-20261122T071500-1a2b/
-        manifest.json         format, model, dim, chunking, fusion, documents with fingerprints
+        manifest.json         format, model, dim, settings, documents with fingerprints, file sizes
         passages.jsonl        one passage per line, in vector order
         documents.jsonl       each document's text, title and outline
         vectors.npy           float32 [passages, dim], L2-normalised
+        sentence_vectors.npy  float32 [sentences, dim], the sentences of each passage in order
         dense.faiss           the FAISS index over those vectors
         keyword/              the bm25s index (its own plain-file format)
 """
@@ -87,7 +88,25 @@ def read_manifest(folder: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         found = manifest.get("format_version") if isinstance(manifest, dict) else None
         raise IndexMismatch(f"index format {found!r} is not the supported format {FORMAT_VERSION}; {REBUILD_HINT}")
+    check_files(folder, manifest.get("files", {}))
     return manifest
+
+
+def file_sizes(folder: Path) -> dict[str, int]:
+    """Size of every file of a version, by path relative to it: the manifest's ``files``."""
+    return {p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
+
+
+def check_files(folder: Path, sizes: dict[str, int]) -> None:
+    """Every file the manifest lists is present and whole (a cheap check against truncation)."""
+    for name, size in sizes.items():
+        try:
+            found = (folder / name).stat().st_size
+        except OSError:
+            raise IndexMismatch(f"{folder}/{name} is missing; {REBUILD_HINT}") from None
+        if found != size:
+            raise IndexMismatch(f"{folder}/{name} is damaged ({found} bytes, expected {size}); {REBUILD_HINT}")
 
 
 def check_model(manifest: dict, model_name: str, dim: int) -> None:
@@ -98,39 +117,48 @@ def check_model(manifest: dict, model_name: str, dim: int) -> None:
 
 
 def new_version_dir(index_dir: Path) -> tuple[Path, Path]:
-    """(temporary folder to write into, final folder name) for a new version."""
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    name = f"v-{stamp}-{os.getpid():x}{int(time.time() * 1000) % 100000:05d}"
+    """(temporary folder to write into, final folder) for a new version; names sort by time."""
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1000) % 1000:03d}"
+    name = f"v-{stamp}-{os.getpid():x}"
     return index_dir / f".tmp-{name}", index_dir / name
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in list(folder.rglob("*")) + [folder]:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def publish(index_dir: Path, tmp: Path, final: Path, keep: int = 2) -> None:
-    """Make a fully written temporary version live: rename it, then swap the pointer atomically."""
-    _fsync_tree(tmp)
+    """Make a fully written temporary version live: rename it, then swap the pointer atomically.
+
+    Killed before the swap, the previous version stays live and the next build removes the
+    leftovers; readers see either the old pointer or the new one, never a partial file.
+    """
+    for path in list(tmp.rglob("*")) + [tmp]:
+        _fsync(path)
     os.replace(tmp, final)
-    pointer_tmp = index_dir / f".{CURRENT}.{os.getpid()}"
-    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
-    fd = os.open(pointer_tmp, os.O_RDONLY)
-    os.fsync(fd)
-    os.close(fd)
-    os.replace(pointer_tmp, index_dir / CURRENT)
-    dfd = os.open(index_dir, os.O_RDONLY)
-    os.fsync(dfd)
-    os.close(dfd)
+    switch_to(index_dir, final.name)
     prune(index_dir, keep)
 
 
+def switch_to(index_dir: Path, name: str) -> None:
+    """Point CURRENT at version ``name`` with one atomic rename."""
+    pointer_tmp = index_dir / f".{CURRENT}.{os.getpid()}"
+    pointer_tmp.write_text(name + "\n", encoding="utf-8")
+    _fsync(pointer_tmp)
+    os.replace(pointer_tmp, index_dir / CURRENT)
+    _fsync(index_dir)
+
+
 def prune(index_dir: Path, keep: int = 2) -> None:
-    """Delete old versions (keeping the live one and the newest others) and abandoned temporaries."""
+    """Delete old versions (keeping the live one and the newest others) and abandoned temporaries.
+
+    Only one build runs at a time (build.py holds a lock), so every temporary here is abandoned.
+    """
     try:
         live = current_version(index_dir).name
     except (IndexMissing, IndexMismatch):
@@ -142,6 +170,8 @@ def prune(index_dir: Path, keep: int = 2) -> None:
             shutil.rmtree(v, ignore_errors=True)
     for tmp in index_dir.glob(".tmp-v-*"):
         shutil.rmtree(tmp, ignore_errors=True)
+    for pointer_tmp in index_dir.glob(f".{CURRENT}.*"):
+        pointer_tmp.unlink(missing_ok=True)
 
 
 def save_vectors(folder: Path, vectors: np.ndarray, name: str = "vectors.npy") -> None:
