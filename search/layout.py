@@ -1,7 +1,12 @@
-"""A document laid out for reading: headings, paragraphs, and the passages that cite them.
+"""A document laid out for reading: headings, paragraphs, lists, tables, and the passages that cite them.
 
-The web page renders these blocks; every passage becomes an element whose id is the fragment of
+The web page renders these blocks; every passage becomes one element whose id is the fragment of
 its citation url (``p-START-END``), so a citation link opens on it even without JavaScript.
+
+    >>> doc = StoredDocument("d", "D", "", "Aims\\n\\n- one\\n- two\\n", [{"start": 0, "end": 4, "line": 1,
+    ...                      "text": "Aims", "path": ["Aims"]}], [])
+    >>> [(b.kind, b.text, b.items) for s in layout_document(doc, []) for b in s.blocks]
+    [('heading', 'Aims', []), ('list', '- one\\n- two', ['one', 'two'])]
 """
 from __future__ import annotations
 
@@ -11,17 +16,25 @@ from dataclasses import dataclass, field
 from .chunk import Passage, paragraph_units
 from .store import StoredDocument
 
-_BULLET = re.compile(r"^([-•·*–—▪◦●]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
+_SYMBOL = r"[-•·*–—▪◦●]"
+_NUMBER = r"\(?(?:\d{1,3}|[a-z])[.)]"
+_BULLET = re.compile(rf"^(?:{_SYMBOL}|{_NUMBER})\s")
+_SYMBOL_BULLET = re.compile(rf"^{_SYMBOL}\s+")
+_NUMBERED = re.compile(rf"^{_NUMBER}\s")
+_NEXT_ITEM = re.compile(rf"\n(?=[ \t]*(?:{_SYMBOL}|{_NUMBER})\s)")
 
 
 @dataclass
 class Block:
-    kind: str            # "heading", "paragraph", "item" (a list entry), "table" (tab-separated lines)
+    kind: str            # "heading", "paragraph", "list" (of items), "table" (tab-separated lines)
     start: int
     end: int
     text: str
     level: int = 0       # heading depth
     anchor: str = ""     # id for headings: "h-START"
+    items: list[str] = field(default_factory=list)        # a list's entries, bullet symbols removed
+    rows: list[list[str]] = field(default_factory=list)   # a table's cells
+    numbered: bool = False                                # a list whose entries keep their own numbers
 
 
 @dataclass
@@ -36,19 +49,30 @@ def passage_anchor(p: Passage) -> str:
     return f"p-{p.start}-{p.end}"
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _blocks(doc: StoredDocument, start: int, end: int, headings: dict[int, dict]) -> list[Block]:
-    out = []
+    out: list[Block] = []
     for a, b, _ in _units(doc.text, start, end, headings):
         text = doc.text[a:b]
         h = headings.get(a)
         if h is not None:
-            out.append(Block("heading", a, b, " ".join(text.split()), level=len(h["path"]), anchor=f"h-{a}"))
+            out.append(Block("heading", a, b, _words(text), level=len(h["path"]), anchor=f"h-{a}"))
         elif "\t" in text:
-            out.append(Block("table", a, b, text))
+            out.append(Block("table", a, b, text, rows=[[_words(c) for c in line.split("\t")]
+                                                         for line in text.splitlines() if line.strip()]))
         elif _BULLET.match(text):
-            out.append(Block("item", a, b, " ".join(text.split())))
+            items = [_SYMBOL_BULLET.sub("", _words(e)) for e in _NEXT_ITEM.split(text)]
+            numbered = all(_NUMBERED.match(i) for i in items)
+            if out and out[-1].kind == "list" and out[-1].numbered == numbered:   # consecutive items form one list
+                out[-1].end, out[-1].text = b, doc.text[out[-1].start:b]
+                out[-1].items += items
+            else:
+                out.append(Block("list", a, b, text, items=items, numbered=numbered))
         else:
-            out.append(Block("paragraph", a, b, " ".join(text.split())))
+            out.append(Block("paragraph", a, b, _words(text)))
     return out
 
 

@@ -1,19 +1,23 @@
 """HTML pages: the search page and the document page. They work without JavaScript."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from urllib.parse import parse_qs
 
-from search.errors import BadQuery, IndexMismatch, IndexMissing, Overloaded
-from search.layout import layout_document, outline_of
+from flask import Blueprint, g, render_template, request, url_for
+
+from search.errors import IndexMismatch, IndexMissing, SearchError
+from search.layout import layout_document, outline_of, passage_anchor
 
 from .api import document_summary, parse_k, service
 from .errors import ApiError
 
 bp = Blueprint("pages", __name__)
 
+SEARCH_PARAMS = ("q", "k", "doc")   # all the search page reads, so all a back link may carry
+
 
 def marked_segments(text: str, highlights: list[dict]) -> list[tuple[str, str]]:
-    """Split text at highlight edges: [(piece, css classes)], classes like "answer keyword"."""
+    """Split text at highlight edges: [(piece, css classes)], classes like "hl-answer hl-keyword"."""
     cuts = sorted({0, len(text)} | {h[x] for h in highlights for x in ("start", "end") if 0 <= h[x] <= len(text)})
     out = []
     for a, b in zip(cuts, cuts[1:]):
@@ -22,38 +26,47 @@ def marked_segments(text: str, highlights: list[dict]) -> list[tuple[str, str]]:
     return out
 
 
+def line_range(start: int, end: int) -> str:
+    return f"line {start}" if start == end else f"lines {start}–{end}"
+
+
 def citation_text(hit) -> str:
+    """Plain text to paste into a note: title, § section path, lines, and the link."""
     p = hit.passage
-    section = " › ".join(p.section)
-    lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}–{p.line_end}"
-    parts = [hit.title] + ([f"§ {section}"] if section else []) + [lines]
+    parts = [hit.title] + ([f"§ {' › '.join(p.section)}"] if p.section else []) + [line_range(p.line_start, p.line_end)]
     return ", ".join(parts) + f". {request.host_url.rstrip('/')}{hit.citation_url()}"
+
+
+def back_link(query_string: str) -> str:
+    """A link back to the search page, rebuilt from the search parameters only, so it stays on this site."""
+    params = {k: v for k, v in parse_qs(query_string).items() if k in SEARCH_PARAMS}
+    return url_for("pages.search_page", **params)
 
 
 @bp.get("/")
 def search_page():
     q = request.args.get("q", "")
-    selected = request.args.getlist("doc")
-    context = {"q": q, "selected": selected, "results": None, "error": None, "documents": [], "took_ms": None}
+    context = {"q": q, "k": request.args.get("k", ""), "selected": request.args.getlist("doc"), "results": None,
+               "error": None, "documents": [], "took_ms": None}
     try:
         index = service().engine().index
         context["documents"] = [document_summary(index, d) for d in sorted(index.documents)]
-    except (IndexMissing, IndexMismatch) as exc:
-        context["error"] = {"status": 503, "message": str(exc)}
-        return render_template("search.html", **context), 503
+        if "q" in request.args:
+            docs = [d for d in context["selected"] if d] or None
+            response = service().search(q, parse_k(request.args.get("k")), docs)
+    except (SearchError, ApiError) as exc:
+        unavailable = isinstance(exc, (IndexMissing, IndexMismatch))
+        context["error"] = {"status": exc.status, "message": str(exc), "blank": not q.strip(), "unavailable": unavailable}
+        headers = {"Retry-After": "1"} if exc.status == 503 and not unavailable else {}
+        return render_template("search.html", **context), exc.status, headers
     if "q" in request.args:
-        try:
-            k = parse_k(request.args.get("k"))
-            response = service().search(q, k, [d for d in selected if d] or None)
-        except (BadQuery, ApiError) as exc:
-            context["error"] = {"status": 400, "message": str(exc)}
-            return render_template("search.html", **context), 400
-        except Overloaded as exc:
-            context["error"] = {"status": 503, "message": str(exc)}
-            return render_template("search.html", **context), 503, {"Retry-After": "1"}
         g.result_count = len(response.results)
-        context["results"] = [{"hit": h, "segments": marked_segments(h.passage.text, h.highlights),
-                               "citation": citation_text(h)} for h in response.results]
+        back = request.query_string.decode("utf-8", "replace")
+        context["results"] = [{
+            "hit": h, "segments": marked_segments(h.passage.text, h.highlights),
+            "lines": line_range(h.passage.line_start, h.passage.line_end), "citation": citation_text(h),
+            "open_url": url_for("pages.document_page", doc_id=h.passage.doc_id, back=back) + "#" + passage_anchor(h.passage),
+        } for h in response.results]
         context["took_ms"] = response.took_ms
     return render_template("search.html", **context)
 
@@ -63,9 +76,8 @@ def document_page(doc_id: str):
     index = service().engine().index
     doc = index.documents.get(doc_id)
     if doc is None:
-        abort(404, description=f"no document {doc_id!r} in the index")
+        return render_template("error.html", status=404, message="There is no such document in the index."), 404
     passages = [index.passages[i] for i in index.doc_passages.get(doc_id, [])]
-    back = request.args.get("back", "")
-    back_url = url_for("pages.search_page") + ("?" + back if back else "")
-    return render_template("document.html", doc=doc, segments=layout_document(doc, passages),
-                           outline=outline_of(doc), back_url=back_url)
+    back = request.args.get("back")
+    return render_template("document.html", doc=doc, segments=layout_document(doc, passages), outline=outline_of(doc),
+                           back_url=back_link(back) if back else None)

@@ -1,20 +1,58 @@
-// Progressive enhancement only: the pages work without this file.
-document.addEventListener("DOMContentLoaded", () => {
+// Progressive enhancement only: the pages work without this file (and the CSP allows no inline script).
+"use strict";
+
+function announce(text) {
+  const live = document.getElementById("announce");
+  if (live) { live.textContent = ""; setTimeout(() => { live.textContent = text; }, 50); }
+}
+
+async function copyText(text, fallbackElement) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch (err) {
+    // No clipboard API outside https or localhost: select the visible citation and copy that.
+    fallbackElement.hidden = false;
+    const range = document.createRange();
+    range.selectNodeContents(fallbackElement);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    return document.execCommand("copy");
+  }
+}
+
+function setUpCopyButtons() {
   document.querySelectorAll("button.copy").forEach((button) => {
+    const citeText = button.parentElement.querySelector(".cite-text");
+    const label = button.querySelector(".copy-label");
+    button.hidden = false;
+    citeText.hidden = true;
     button.addEventListener("click", async () => {
-      const text = button.dataset.citation;
-      try {
-        await navigator.clipboard.writeText(text);
-        button.textContent = "Copied";
-      } catch (err) {
-        const range = document.createRange();
-        range.selectNodeContents(button.parentElement.querySelector(".cite-text"));
-        const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
-        button.textContent = "Press Ctrl+C";
-      }
-      setTimeout(() => { button.textContent = "Copy citation"; }, 2000);
+      const copied = await copyText(button.dataset.citation, citeText);
+      label.textContent = copied ? "Copied" : "Press Ctrl+C to copy";
+      announce(copied ? "Citation copied" : "Citation selected; press Ctrl+C to copy it");
+      setTimeout(() => { label.textContent = "Copy citation"; }, 2500);
     });
   });
-  const target = location.hash && document.getElementById(location.hash.slice(1));
-  if (target) { target.classList.add("cited"); target.scrollIntoView({block: "center"}); target.focus({preventScroll: true}); }
+}
+
+function showCitedPassage() {
+  const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (!target || !target.classList.contains("passage")) return;
+  document.querySelectorAll(".passage.cited").forEach((el) => el.classList.remove("cited"));
+  target.classList.add("cited");
+  target.scrollIntoView({block: "start"});
+  target.focus({preventScroll: true});
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpCopyButtons();
+  const box = document.querySelector("form.search input#q");
+  if (box && document.activeElement === box) box.setSelectionRange(box.value.length, box.value.length);
+  if (window.matchMedia("(min-width: 64rem)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach((details) => { details.open = true; });
+  }
+  showCitedPassage();
+  window.addEventListener("hashchange", showCitedPassage);
 });
