@@ -146,15 +146,27 @@ class Engine:
         ranked = fuse(ix, qvec, terms, k, allowed, ix.fusion)
         stems = set(terms)
         hits = []
-        for rank, (pid, score) in enumerate(ranked, start=1):
-            p = ix.passages[pid]
-            a, b = ix.sentence_offsets[pid], ix.sentence_offsets[pid + 1]
+        for rank, (ids, score) in enumerate(ranked, start=1):
+            p, sentences = self._joined(ids)
+            a, b = ix.sentence_offsets[ids[0]], ix.sentence_offsets[ids[-1] + 1]
             sims = ix.sentence_vectors[a:b] @ qvec
             doc = ix.documents[p.doc_id]
-            page = _page_of(doc.pages, p.start)
-            hits.append(Hit(rank, round(float(score), 4), p, doc.title, page,
-                            highlights(p.text, ix.sentences[pid], sims, stems)))
+            hits.append(Hit(rank, round(float(score), 4), p, doc.title, _page_of(doc.pages, p.start),
+                            highlights(p.text, sentences, sims, stems)))
         return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), ix.version, hits)
+
+
+    def _joined(self, ids: tuple[int, ...]) -> tuple[Passage, list[tuple[int, int]]]:
+        """One passage, or neighbours of one paragraph joined into one span, with its sentences."""
+        ix = self.index
+        first, last = ix.passages[ids[0]], ix.passages[ids[-1]]
+        if len(ids) == 1:
+            return first, ix.sentences[ids[0]]
+        text = ix.documents[first.doc_id].text
+        joined = Passage(first.doc_id, first.start, last.end, first.line_start, last.line_end, first.section,
+                         text[first.start:last.end])
+        shift = {i: ix.passages[i].start - first.start for i in ids}
+        return joined, [(a + shift[i], b + shift[i]) for i in ids for a, b in ix.sentences[i]]
 
 
 def _page_of(pages: list[int], offset: int) -> int | None:

@@ -4,6 +4,7 @@ The settings live in the index manifest, so a version always ranks the way it wa
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -17,7 +18,8 @@ class FusionSettings:
     rarity_shift: float = 0.0      # rarer query words move weight towards keywords by this much
     sentence_weight: float = 0.0   # share of a passage's best sentence in its dense score
     candidates: int = 100          # passages taken from each retriever before fusion
-    per_doc_limit: int = 0         # most results from one document while others qualify; 0 is off
+    max_doc_share: float = 0.0     # most of a page one document may fill while others qualify; 0 is off
+    other_doc_min: float = 0.5     # another document qualifies with at least this share of the best score
 
     @classmethod
     def from_dict(cls, d: dict) -> "FusionSettings":
@@ -36,8 +38,8 @@ def _minmax(x: np.ndarray) -> np.ndarray:
 
 
 def fuse(ix, qvec: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,
-         settings: FusionSettings) -> list[tuple[int, float]]:
-    """(passage id, score) of the best k passages, best first."""
+         settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
+    """(passage ids, score) of the best k results, best first; a result may join adjacent passages."""
     n = max(settings.candidates, 4 * k)
     dense = search_dense(ix.dense, qvec, n, allowed)
     kw_all = ix.keyword.scores(terms)
@@ -54,7 +56,7 @@ def fuse(ix, qvec: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | N
     if settings.sentence_weight:
         best = np.array([float((ix.sentence_vectors[ix.sentence_offsets[c]:ix.sentence_offsets[c + 1]] @ qvec).max(initial=-1))
                          for c in cand], dtype=np.float32)
-        cos = (1 - settings.sentence_weight) * cos + settings.sentence_weight * np.maximum(best, cos)
+        cos = (1 - settings.sentence_weight) * cos + settings.sentence_weight * best
     kw = kw_all[cand]
     w = settings.dense_weight
     if terms and settings.rarity_shift:
@@ -66,18 +68,44 @@ def fuse(ix, qvec: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | N
     return _diversify([(int(cand[i]), float(score[i])) for i in order], ix, k, settings)
 
 
-def _diversify(ranked: list[tuple[int, float]], ix, k: int, settings: FusionSettings) -> list[tuple[int, float]]:
-    """Cap one document's share of the page while other documents qualify; spares fill the rest."""
-    chosen: list[tuple[int, float]] = []
+def _same_paragraph(ix, a: int, b: int) -> bool:
+    """Passages a < b are neighbours cut from one paragraph of one section."""
+    pa, pb = ix.passages[a], ix.passages[b]
+    if b != a + 1 or pa.doc_id != pb.doc_id or pa.section != pb.section:
+        return False
+    gap = ix.documents[pa.doc_id].text[pa.end:pb.start]
+    return "\n\n" not in gap and not gap.strip()
+
+
+def _diversify(ranked: list[tuple[int, float]], ix, k: int, settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
+    """Groups of passage ids with their score, best first.
+
+    A passage cut from the same paragraph as a better one joins it (one result, not two). One
+    document fills at most ``max_doc_share`` of the page while passages of other documents score
+    at least ``other_doc_min`` of the best score; spare passages fill the page otherwise.
+    """
+    quota = max(1, math.ceil(settings.max_doc_share * k)) if settings.max_doc_share else k
+    floor = (ranked[0][1] * settings.other_doc_min) if ranked else 0.0
+    groups: list[list] = []          # [ids, score]
+    deferred: list[tuple[int, float]] = []
     per_doc: dict[str, int] = {}
-    spare: list[tuple[int, float]] = []
     for pid, score in ranked:
-        p = ix.passages[pid]
-        if settings.per_doc_limit and per_doc.get(p.doc_id, 0) >= settings.per_doc_limit:
-            spare.append((pid, score))
+        if len(groups) == k:
+            break
+        joined = next((g for g in groups if len(g[0]) < 3 and (
+            _same_paragraph(ix, g[0][-1], pid) or _same_paragraph(ix, pid, g[0][0]))), None)
+        if joined is not None:
+            joined[0] = sorted(joined[0] + [pid])
             continue
-        chosen.append((pid, score))
-        per_doc[p.doc_id] = per_doc.get(p.doc_id, 0) + 1
-        if len(chosen) == k:
-            return chosen
-    return (chosen + spare)[:k]
+        doc = ix.passages[pid].doc_id
+        if per_doc.get(doc, 0) >= quota or (per_doc and doc not in per_doc and score < floor and deferred):
+            deferred.append((pid, score))
+            continue
+        groups.append([[pid], score])
+        per_doc[doc] = per_doc.get(doc, 0) + 1
+    for pid, score in deferred:
+        if len(groups) == k:
+            break
+        groups.append([[pid], score])
+    groups.sort(key=lambda g: -g[1])
+    return [(tuple(ids), score) for ids, score in groups[:k]]

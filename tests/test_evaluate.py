@@ -1,0 +1,57 @@
+"""`python -m search eval` must agree with shared/eval/score.py; the rules are checked on worked examples."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from search.evaluate import evaluate, load_questions, score_question
+
+from .conftest import SEEDS, SHARED
+
+DEV = SHARED / "eval" / "dev.jsonl"
+SCORE = SHARED / "eval" / "score.py"
+
+
+def result(doc, start, end, text, section=("S",)):
+    return {"text": text, "citation": {"doc": doc, "start": start, "end": end, "section": list(section)}}
+
+
+TEXT = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota."
+QUESTION = {"query": "q", "gold": [
+    {"file": "d.txt", "quote": "Delta epsilon zeta.", "grade": 2, "section": ["S"]},
+    {"file": "d.txt", "quote": "Eta theta iota.", "grade": 1, "section": ["Other"]}]}
+
+
+def test_a_passage_covering_half_a_quote_earns_its_grade_once():
+    texts = {"d.txt": TEXT}
+    whole = result("d.txt", 0, len(TEXT), TEXT)
+    row = score_question(QUESTION, [whole, whole], texts, 10)
+    ideal = 2 + 1 / 1.5849625007211563
+    assert row["ndcg10"] == pytest.approx(2 / ideal)        # one credit (the higher grade) for the long passage
+    assert row["success1"] == 1.0 and row["mrr10"] == 1.0
+    assert row["sec_pairs"] == 4 and row["sec_ok"] == 2     # matches "S" twice, never "Other"
+
+
+def test_a_wrong_slice_is_an_offset_error_and_earns_nothing():
+    row = score_question(QUESTION, [result("d.txt", 0, 5, "Wrong")], {"d.txt": TEXT}, 10)
+    assert row["offset_errors"] == 1 and row["ndcg10"] == 0.0 and row["success5"] == 0.0
+
+
+@pytest.mark.real
+@pytest.mark.server
+def test_in_process_eval_agrees_with_score_py(real_server, real_index, real_embedder):
+    from search.embed import CachedEncoder
+    from search.engine import Engine, load_index
+
+    out = subprocess.run([sys.executable, str(SCORE), "--url", real_server.url, "--questions", str(DEV),
+                          "--seeds", str(SEEDS), "--json"], capture_output=True, text=True, timeout=600, check=True)
+    theirs = json.loads(out.stdout)
+    engine = Engine(load_index(real_index, real_embedder), CachedEncoder(real_embedder))
+    ours = evaluate(engine, load_questions(DEV))
+    assert set(ours) == set(theirs)
+    for kind, metrics in theirs.items():
+        for key, value in metrics.items():
+            if key != "http_p50_ms":
+                assert ours[kind][key] == pytest.approx(value, abs=1e-4), (kind, key)
+    assert ours["all"]["offset_errors"] == 0
