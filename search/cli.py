@@ -98,16 +98,25 @@ def cmd_serve(args) -> int:
         report = build_index(settings.seeds, settings.index, embedder, progress=False,
                              log=lambda m: log.warning(m))
         log.info(report.summary())
-    from waitress import serve
+    from waitress.server import BaseWSGIServer, create_server
 
     from web import create_app
+    from web.errors import json_error_channel
 
     app = create_app(settings, embedder=embedder)
     app.extensions["search"].start_watcher()
+    # ident="": no Server header. Bodies between max_body_bytes and the larger waitress limit get
+    # the app's own 413; beyond it (and for malformed HTTP) waitress answers, in the JSON shape too.
+    sockets: dict = {}
+    server = create_server(app, map=sockets, host=settings.host, port=settings.port, threads=settings.threads, ident="",
+                           connection_limit=256, channel_timeout=30, max_request_header_size=65536,
+                           max_request_body_size=settings.max_body_bytes * 4, clear_untrusted_proxy_headers=True)
+    channel = json_error_channel()
+    for listener in list(sockets.values()):
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = channel
     log.info("serving on http://%s:%d/", settings.host, settings.port)
-    serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="",
-          connection_limit=256, channel_timeout=30, max_request_body_size=settings.max_body_bytes * 4,
-          clear_untrusted_proxy_headers=True, _quiet=True)
+    server.run()
     return 0
 
 

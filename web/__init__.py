@@ -12,7 +12,7 @@ from flask import Flask, g, request
 
 from search.settings import Settings
 
-from .errors import register_error_handlers
+from .errors import error_response, register_error_handlers
 from .security import RateLimiter, add_security_headers
 
 log = logging.getLogger("search.web")
@@ -25,6 +25,8 @@ def create_app(settings: Settings | None = None, service=None, embedder=None) ->
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False, SETTINGS=settings)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
+    # "//" in a path is a 404 like any unknown path, not a redirect page from the router.
+    app.url_map.merge_slashes = False
     if service is None:
         from search.service import SearchService
 
@@ -37,10 +39,13 @@ def create_app(settings: Settings | None = None, service=None, embedder=None) ->
     app.extensions["rate_limiter"] = RateLimiter(settings.rate_limit)
 
     from .api import bp as api_bp
+    from .api import reload_index
     from .pages import bp as pages_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    if settings.admin_token:  # the one endpoint that changes state exists only when it is protected
+        app.add_url_rule("/api/reload", "api.reload", reload_index, methods=["POST"])
     register_error_handlers(app)
 
     @app.before_request
@@ -49,12 +54,24 @@ def create_app(settings: Settings | None = None, service=None, embedder=None) ->
         g.request_id = uuid.uuid4().hex[:12]
         g.result_count = None
 
+    @app.before_request
+    def _rate_limit():
+        if not request.path.startswith("/api/"):
+            return None
+        wait = app.extensions["rate_limiter"].wait_seconds(request.remote_addr or "unknown")
+        if wait:
+            return error_response(429, f"too many requests; retry in {wait} s", {"Retry-After": str(wait)})
+        return None
+
     @app.after_request
     def _finish(response):
         add_security_headers(response)
+        if request.method == "OPTIONS" and response.status_code == 200 and not response.get_data():
+            response.status_code = 204  # the automatic answer: its Allow header is all there is to say
+            del response.headers["Content-Type"]
         elapsed = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        log.info("request", extra={"fields": {
+        log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, "request", extra={"fields": {
             "id": g.get("request_id"), "method": request.method, "path": request.path, "status": response.status_code,
             "ms": round(elapsed, 2), "results": g.get("result_count"), "q_chars": g.get("q_chars"),
             "client": request.remote_addr}})

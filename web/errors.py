@@ -1,15 +1,20 @@
 """One error shape everywhere under /api: ``{"error": {"status": 400, "message": "..."}}``.
 
-Pages get a short HTML page instead; neither ever shows a stack trace or a server banner.
+Pages get a short HTML page instead; neither ever shows a stack trace or a server banner. The
+errors waitress answers by itself (malformed HTTP, bodies or headers over its limits) use the
+JSON shape too: see ``json_error_channel``.
 """
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import Overloaded, SearchError
+
+from .security import security_header_items
 
 log = logging.getLogger("search.web")
 
@@ -17,24 +22,32 @@ _MESSAGES = {
     404: "no such endpoint",
     405: "method not allowed",
     413: "request body too large",
+    415: "send the body as JSON with Content-Type: application/json",
     429: "too many requests; slow down",
 }
 
 
 class ApiError(Exception):
-    """A request the web layer itself rejects (bad parameter types, bad JSON)."""
+    """A request the web layer itself rejects (bad parameter types, bad JSON, bad credentials)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
+def printable(message: str) -> str:
+    """The message with anything UTF-8 cannot carry (lone surrogates from JSON escapes) spelled out."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def error_response(status: int, message: str, headers: dict | None = None):
+    message = printable(message)
     if wants_json():
         response = jsonify({"error": {"status": status, "message": message}})
     else:
@@ -49,7 +62,7 @@ def error_response(status: int, message: str, headers: dict | None = None):
 def register_error_handlers(app) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return error_response(exc.status, exc.message)
+        return error_response(exc.status, exc.message, exc.headers)
 
     @app.errorhandler(SearchError)
     def _search_error(exc: SearchError):
@@ -67,5 +80,38 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc, extra={"fields": {
+            "id": g.get("request_id"), "method": request.method, "path": request.path,
+            "exception": f"{type(exc).__name__}: {exc}"}})
         return error_response(500, "internal error; it has been logged")
+
+
+def json_error_channel():
+    """A waitress channel class whose own error answers use the JSON error shape and security headers.
+
+    Waitress answers malformed HTTP (a bad request line or header, a bad chunk, a body or headers
+    over its limits) before the app sees the request, in plain text; this keeps those answers in
+    the shape every client of the API expects. Use it with ``server.channel_class``.
+    """
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class JsonErrorTask(ErrorTask):
+        def execute(self):
+            error = self.request.error
+            message = f"{error.reason.lower()}: {error.body}" if error.code != 500 else "internal error"
+            body = json.dumps({"error": {"status": error.code, "message": message}}).encode("utf-8")
+            self.status = f"{error.code} {error.reason}"
+            self.response_headers.extend([("Content-Type", "application/json"), *security_header_items()])
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+            log.info("request", extra={"fields": {
+                "id": None, "method": getattr(self.request, "command", None), "path": getattr(self.request, "path", None),
+                "status": error.code, "ms": None, "results": None, "q_chars": None,
+                "client": self.channel.addr[0] if self.channel.addr else None, "server_error": message}})
+
+    class JsonErrorChannel(HTTPChannel):
+        error_task_class = JsonErrorTask
+
+    return JsonErrorChannel

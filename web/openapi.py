@@ -19,7 +19,8 @@ def openapi_spec() -> dict:
     ]
     search_answer = {"200": {"description": "ranked passages",
                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchAnswer"}}}},
-                     "400": _error(), "413": _error(), "503": _error()}
+                     "400": _error(), "413": _error(), "429": _error(), "503": _error()}
+    search_post_answer = {**search_answer, "415": _error()}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Passage search", "version": "1",
@@ -31,11 +32,12 @@ def openapi_spec() -> dict:
                 "post": {"summary": "Search passages (JSON body)", "operationId": "searchPost",
                          "requestBody": {"required": True, "content": {"application/json": {
                              "schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
-                         "responses": search_answer},
+                         "responses": search_post_answer},
             },
             "/api/health": {"get": {"summary": "Service and index status", "operationId": "health", "responses": {
                 "200": {"description": "serving", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
-                "503": {"description": "no usable index", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+                "503": {"description": "no usable index: the error shape plus the health fields", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
             "/api/documents": {"get": {"summary": "List the indexed documents", "operationId": "documents", "responses": {
                 "200": {"description": "documents", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["documents"], "properties": {
@@ -48,17 +50,27 @@ def openapi_spec() -> dict:
                                              "responses": {"200": {"description": "document", "content": {
                                                  "application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
                                                  "404": _error(), "503": _error()}}},
+            "/api/reload": {"post": {
+                "summary": "Re-check the index folder now and serve its live version",
+                "description": "Off (404) unless the server has an admin token (SEARCH_ADMIN_TOKEN).",
+                "operationId": "reload", "security": [{"adminToken": []}],
+                "responses": {"200": {"description": "the index now served", "content": {"application/json": {"schema": {
+                    "allOf": [{"$ref": "#/components/schemas/Health"}, {"type": "object", "required": ["reloaded"],
+                              "properties": {"reloaded": {"type": "boolean"}}}]}}}},
+                              "401": _error(), "403": _error(), "404": _error(), "429": _error(), "503": _error()}}},
             "/api/openapi.json": {"get": {"summary": "This description", "operationId": "openapi",
                                           "responses": {"200": {"description": "OpenAPI 3 document"}}}},
         },
-        "components": {"schemas": {
+        "components": {"securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}}, "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["status", "message"],
                 "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
             "SearchRequest": {"type": "object", "required": ["q"], "properties": {
                 "q": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-                "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
-                "doc": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}},
+                "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "nullable": True,
+                      "description": "null or absent: 10"},
+                "doc": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "nullable": True,
+                        "description": "null, absent or []: every document"}}},
             "Highlight": {"type": "object", "required": ["start", "end", "kind"], "properties": {
                 "start": {"type": "integer"}, "end": {"type": "integer"},
                 "kind": {"type": "string", "enum": ["answer", "keyword"]}}},
