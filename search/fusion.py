@@ -14,11 +14,11 @@ from .dense import search_dense
 
 @dataclass(frozen=True)
 class FusionSettings:
-    dense_weight: float = 0.6      # share of meaning vs keywords for a question of average rarity
+    dense_weight: float = 0.75     # share of meaning vs keywords for a question of average rarity
     rarity_shift: float = 0.0      # rarer query words move weight towards keywords by this much
-    sentence_weight: float = 0.0   # share of a passage's best sentence in its dense score
+    sentence_weight: float = 0.5   # share of a passage's best sentence in its dense score
     candidates: int = 100          # passages taken from each retriever before fusion
-    max_doc_share: float = 0.0     # most of a page one document may fill while others qualify; 0 is off
+    max_doc_share: float = 0.7     # most of a page one document may fill while others qualify; 0 is off
     other_doc_min: float = 0.5     # another document qualifies with at least this share of the best score
 
     @classmethod
@@ -35,6 +35,15 @@ def _minmax(x: np.ndarray) -> np.ndarray:
         return x
     lo, hi = float(x.min()), float(x.max())
     return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
+
+
+def best_sentence(ix, cand: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+    """Cosine of each candidate passage's closest sentence to the question."""
+    starts = ix.sentence_offsets[cand]
+    lengths = ix.sentence_offsets[cand + 1] - starts
+    firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    rows = np.repeat(starts - firsts, lengths) + np.arange(int(lengths.sum()))
+    return np.maximum.reduceat(ix.sentence_vectors[rows] @ qvec, firsts)
 
 
 def fuse(ix, qvec: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,
@@ -54,9 +63,7 @@ def fuse(ix, qvec: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | N
         return []
     cos = ix.vectors[cand] @ qvec
     if settings.sentence_weight:
-        best = np.array([float((ix.sentence_vectors[ix.sentence_offsets[c]:ix.sentence_offsets[c + 1]] @ qvec).max(initial=-1))
-                         for c in cand], dtype=np.float32)
-        cos = (1 - settings.sentence_weight) * cos + settings.sentence_weight * best
+        cos = (1 - settings.sentence_weight) * cos + settings.sentence_weight * best_sentence(ix, cand, qvec)
     kw = kw_all[cand]
     w = settings.dense_weight
     if terms and settings.rarity_shift:
