@@ -7,7 +7,7 @@ from search.chunk import ChunkSettings
 from search.engine import load_index
 from search.fusion import FusionSettings, _diversify, best_sentence
 
-LONG = ("Intro\n\n" + " ".join(f"Sentence number {i} talks about probation contracts and local trusts." for i in range(12))
+LONG = ("Intro\n\n" + " ".join(f"Sentence number {i} talks about probation contracts and local trusts." for i in range(24))
         + "\n\nA separate short paragraph about libraries.\n")
 
 
