@@ -8,7 +8,6 @@ that callers get ``Overloaded`` at once instead of waiting in an unbounded queue
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -43,7 +42,7 @@ class SearchService:
         self.embedder = embedder
         self.encoder = CachedEncoder(embedder, settings.cache_size)
         self._engine: Engine | None = None
-        self._error: SearchError | None = IndexMissing(f"no index in {settings.index}: {store.REBUILD_HINT}")
+        self._error: SearchError | None = IndexMissing(f"no index yet: {store.REBUILD_HINT}")
         self._signature: tuple | None = None
         self._reload_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.max_inflight)
@@ -64,17 +63,21 @@ class SearchService:
             except (IndexMissing, IndexMismatch) as exc:
                 if self._engine is not None:
                     log.error("index unusable, answering 503 until it is rebuilt: %s", exc)
-                self._engine, self._error = None, exc
+                self._engine, self._error = None, type(exc)(self._public(str(exc)))
                 return True
             except Exception as exc:  # any other damage must not take the service down
                 log.exception("index failed to load")
                 self._engine = None
-                self._error = IndexMismatch(f"the index failed to load ({exc}); {store.REBUILD_HINT}")
+                self._error = IndexMismatch(self._public(f"the index failed to load ({exc}); {store.REBUILD_HINT}"))
                 return True
             old = self._engine.version if self._engine else None
             self._engine, self._error = engine, None
             log.info("serving index %s (was %s)", engine.version, old)
             return True
+
+    def _public(self, message: str) -> str:
+        """The message callers see: index paths relative to the index folder, no server paths."""
+        return message.replace(str(self.settings.index), self.settings.index.name)
 
     def start_watcher(self) -> None:
         """Look for a newly built (or damaged) index every ``reload_seconds``; 0 turns it off."""
@@ -116,4 +119,4 @@ class SearchService:
         m = engine.index.manifest
         return {"status": "ok", "index_version": engine.version, "built_at": m.get("built_at"),
                 "model": m.get("model"), "dim": m.get("dim"), "documents": len(engine.index.documents),
-                "passages": len(engine.index.passages), "dense_index": m.get("dense_index"), "pid": os.getpid()}
+                "passages": len(engine.index.passages), "dense_index": m.get("dense_index")}
