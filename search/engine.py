@@ -87,11 +87,14 @@ class Hit:
     title: str
     page: int | None
     highlights: list[dict]
+    joined: bool = False    # neighbouring passages of one paragraph shown as one result
 
     def citation_url(self) -> str:
         from urllib.parse import quote
 
-        return f"/doc/{quote(self.passage.doc_id)}#p-{self.passage.start}-{self.passage.end}"
+        p = self.passage
+        span = f"?span={p.start}-{p.end}" if self.joined else ""
+        return f"/doc/{quote(p.doc_id)}{span}#p-{p.start}-{p.end}"
 
 
 @dataclass(frozen=True)
@@ -152,21 +155,43 @@ class Engine:
             sims = ix.sentence_vectors[a:b] @ qvec
             doc = ix.documents[p.doc_id]
             hits.append(Hit(rank, round(float(score), 4), p, doc.title, _page_of(doc.pages, p.start),
-                            highlights(p.text, sentences, sims, stems)))
+                            highlights(p.text, sentences, sims, stems), joined=len(ids) > 1))
         return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), ix.version, hits)
 
 
     def _joined(self, ids: tuple[int, ...]) -> tuple[Passage, list[tuple[int, int]]]:
         """One passage, or neighbours of one paragraph joined into one span, with its sentences."""
         ix = self.index
-        first, last = ix.passages[ids[0]], ix.passages[ids[-1]]
         if len(ids) == 1:
-            return first, ix.sentences[ids[0]]
-        text = ix.documents[first.doc_id].text
-        joined = Passage(first.doc_id, first.start, last.end, first.line_start, last.line_end, first.section,
-                         text[first.start:last.end])
-        shift = {i: ix.passages[i].start - first.start for i in ids}
+            return ix.passages[ids[0]], ix.sentences[ids[0]]
+        joined = join_passages(ix, ids)
+        shift = {i: ix.passages[i].start - joined.start for i in ids}
         return joined, [(a + shift[i], b + shift[i]) for i in ids for a, b in ix.sentences[i]]
+
+
+def join_passages(ix: Index, ids) -> Passage:
+    """Consecutive passages of one document as one span (their text and the gaps between them)."""
+    first, last = ix.passages[ids[0]], ix.passages[ids[-1]]
+    text = ix.documents[first.doc_id].text
+    return Passage(first.doc_id, first.start, last.end, first.line_start, last.line_end, first.section,
+                   text[first.start:last.end])
+
+
+def passages_with_span(ix: Index, doc_id: str, span: str | None) -> list[Passage]:
+    """The document's passages; a ``START-END`` span that joins whole neighbouring passages of one
+    section (as a joined result cites them) replaces them, so the page has an element for it."""
+    ids = [int(i) for i in ix.doc_passages.get(doc_id, [])]
+    passages = [ix.passages[i] for i in ids]
+    try:
+        start, end = (int(x) for x in (span or "").split("-"))
+    except ValueError:
+        return passages
+    first = next((n for n, p in enumerate(passages) if p.start == start), None)
+    last = next((n for n, p in enumerate(passages) if p.end == end), None)
+    if first is None or last is None or not first < last <= first + 2 \
+            or len({p.section for p in passages[first:last + 1]}) != 1:
+        return passages
+    return passages[:first] + [join_passages(ix, ids[first:last + 1])] + passages[last + 1:]
 
 
 def _page_of(pages: list[int], offset: int) -> int | None:

@@ -52,3 +52,27 @@ def test_one_document_fills_at_most_its_share_while_others_qualify(split_index):
     weak = [(pid, s) for pid, s in ranked[:-1]] + [(other[0], 0.1)]
     docs = [ix.passages[g[0][0]].doc_id for g in _diversify(weak, ix, 3, settings)]
     assert docs == ["long.txt"] * 3  # the other document is too weak to qualify
+
+
+def test_a_joined_result_cites_a_url_whose_page_has_its_element(tmp_path, fake_embedder, make_settings):
+    from search.service import SearchService
+    from web import create_app
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "long.txt").write_text(LONG, encoding="utf-8")
+    build_index(seeds, tmp_path / "index", fake_embedder, ChunkSettings(target_tokens=30, max_tokens=40, min_tokens=5),
+                progress=False, log=lambda m: None)
+    settings = make_settings(seeds, tmp_path / "index")
+    client = create_app(settings, service=SearchService(settings, fake_embedder)).test_client()
+    body = client.get("/api/search?q=probation+contracts+local+trusts&k=10").get_json()
+    joined = [r for r in body["results"] if "span=" in r["citation"]["url"]]
+    assert joined, "expected neighbouring pieces of the long paragraph to be joined"
+    text = LONG
+    for r in body["results"]:
+        c = r["citation"]
+        assert text[c["start"]:c["end"]] == r["text"]
+        path, fragment = c["url"].split("#")
+        assert f'id="{fragment}"'.encode() in client.get(path).data
+    page = client.get("/?q=probation+contracts+local+trusts").data.decode()
+    assert "span=" in page

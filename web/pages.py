@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 from flask import Blueprint, g, render_template, request, url_for
 
 from search.errors import IndexMismatch, IndexMissing, SearchError
+from search.engine import passages_with_span
 from search.layout import layout_document, outline_of, passage_anchor
 
 from .api import document_summary, parse_k, service
@@ -65,7 +66,9 @@ def search_page():
         context["results"] = [{
             "hit": h, "segments": marked_segments(h.passage.text, h.highlights),
             "lines": line_range(h.passage.line_start, h.passage.line_end), "citation": citation_text(h),
-            "open_url": url_for("pages.document_page", doc_id=h.passage.doc_id, back=back) + "#" + passage_anchor(h.passage),
+            "open_url": url_for("pages.document_page", doc_id=h.passage.doc_id, back=back,
+                                span=f"{h.passage.start}-{h.passage.end}" if h.joined else None)
+                        + "#" + passage_anchor(h.passage),
         } for h in response.results]
         context["took_ms"] = response.took_ms
     return render_template("search.html", **context)
@@ -77,7 +80,7 @@ def document_page(doc_id: str):
     doc = index.documents.get(doc_id)
     if doc is None:
         return render_template("error.html", status=404, message="There is no such document in the index."), 404
-    passages = [index.passages[i] for i in index.doc_passages.get(doc_id, [])]
+    passages = passages_with_span(index, doc_id, request.args.get("span"))
     back = request.args.get("back")
     return render_template("document.html", doc=doc, segments=layout_document(doc, passages), outline=outline_of(doc),
                            back_url=back_link(back) if back else None)
