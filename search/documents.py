@@ -130,8 +130,8 @@ def derive_title(text: str, outline: Outline, path: Path) -> str:
         if len(h.text.split()) >= 2 and not re.match(r"^\(?\d", h.text):
             return h.text
     first = next((line.strip() for line in text.splitlines() if len(line.split()) >= 3), "")
-    first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0].rstrip(".")
     if first:
         words = first.split()
-        return " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+        return " ".join(words[:16]) + ("…" if len(words) > 16 else "")
     return path.stem

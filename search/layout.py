@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .sections import MAX_HEADING_CHARS
 from .chunk import Passage, paragraph_units
 from .store import StoredDocument
 
@@ -99,6 +100,10 @@ def layout_document(doc: StoredDocument, passages: list[Passage]) -> list[Segmen
 
 
 def outline_of(doc: StoredDocument) -> list[dict]:
-    """The table of contents: text, depth, anchor and line of every heading."""
-    return [{"text": h["text"], "level": len(h["path"]), "anchor": f"h-{h['start']}", "line": h["line"],
+    """The table of contents: text (with "…" where a long heading was shortened), depth, anchor, line."""
+    def label(h: dict) -> str:
+        cut = len(_words(doc.text[h["start"]:h["end"]])) > MAX_HEADING_CHARS
+        return h["text"] + ("…" if cut else "")
+
+    return [{"text": label(h), "level": len(h["path"]), "anchor": f"h-{h['start']}", "line": h["line"],
              "path": h["path"]} for h in doc.outline]
