@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .sections import MAX_HEADING_CHARS
 from .chunk import Passage, paragraph_units
+from .sections import MAX_HEADING_CHARS
 from .store import StoredDocument
 
 _SYMBOL = r"[-•·*–—▪◦●]"
