@@ -54,6 +54,7 @@ BUILTIN_QUESTIONS = [
 SCALE_SIZES = (10_000, 100_000, 1_000_000)
 DIM = 384
 PASSAGE_WORDS = (40, 120)     # synthetic passages: uniform length in words (seed passages average ~90)
+RECALL_QUERIES = 300          # random query vectors for recall@10 against exact search
 
 
 # -- small helpers (tested in tests/test_bench.py) ---------------------------------------------
@@ -279,16 +280,17 @@ def scale_point(n: int, rounds: int = 2, seed: int = 0) -> dict:
             np.argpartition(-every, min(candidates, n - 1))[:candidates]
             keyword_all_s.append(time.perf_counter() - t)
 
-    exact = exact_top_k(vectors, qvecs, 10)
+    probes = synthetic_vectors(RECALL_QUERIES, seed=seed + 2)   # more questions than the dev set: a steadier recall
+    exact = exact_top_k(vectors, probes, 10)
     point = {"passages": n, **built, "generate_s": round(generate_s, 1),
              "search_ms": percentiles(search_s), "dense_ms": percentiles(dense_s),
              "keyword_top_ms": percentiles(keyword_top_s), "keyword_score_all_ms": percentiles(keyword_all_s),
-             "recall_at_10": recall_at_k([search_dense(index.dense, v, 10).ids for v in qvecs], exact)}
+             "recall_at_10": recall_at_k([search_dense(index.dense, v, 10).ids for v in probes], exact)}
     if built["kind"] == "hnsw":   # what a wider or narrower search would buy
         point["ef_search"] = {}
         for ef in (64, 128, 256, 512):
             found, took = [], []
-            for v in qvecs:
+            for v in probes:
                 t = time.perf_counter()
                 _, ids = index.dense.search(v.reshape(1, -1), 10, params=faiss.SearchParametersHNSW(efSearch=ef))
                 took.append(time.perf_counter() - t)
@@ -421,13 +423,61 @@ def _with_ratios(stats: dict, floor_p50: float) -> dict:
     return {**stats, **{f"{p}_x_floor": _ratio(stats[p], floor_p50) for p in ("p50", "p95", "p99")}}
 
 
+def measure_build(seeds: Path, folder: Path, embedder) -> dict:
+    """A full build into an empty folder, then a no-op rebuild of the same folder."""
+    from .build import build_index
+
+    t = time.perf_counter()
+    full = build_index(seeds, folder, embedder, progress=False, log=lambda m: None)
+    full_s = time.perf_counter() - t
+    t = time.perf_counter()
+    noop = build_index(seeds, folder, embedder, progress=False, log=lambda m: None)
+    noop_s = time.perf_counter() - t
+    return {"documents": full.documents, "passages": full.passages, "full_s": round(full_s, 2),
+            "noop_s": round(noop_s, 2), "noop_share": _ratio(noop_s, full_s),
+            "noop_reembedded": len(noop.added) + len(noop.changed)}
+
+
+def measure_latency(floor_encode, engine, client: Client, asked: list[str]) -> dict:
+    """Each question three ways in turn (bare model, engine, HTTP), so all three see the same machine."""
+    floor, in_process, over_http = [], [], []
+    for q in asked:
+        t0 = time.perf_counter()
+        floor_encode(q)
+        t1 = time.perf_counter()
+        engine.search(q, 10)
+        t2 = time.perf_counter()
+        status = client.search(q)
+        t3 = time.perf_counter()
+        if status != 200:
+            raise RuntimeError(f"the server answered {status} to {q!r}")
+        floor.append(t1 - t0), in_process.append(t2 - t1), over_http.append(t3 - t2)
+    f50 = percentiles(floor)["p50"]
+    return {"floor_ms": percentiles(floor), "latency_ms": {"in_process": _with_ratios(percentiles(in_process), f50),
+                                                           "http": _with_ratios(percentiles(over_http), f50)}}
+
+
+def measure_cache(engine, client: Client, again: list[str], floor_p50: float) -> dict:
+    """Questions asked before, in process and over HTTP: their embeddings come from the cache."""
+    hits, misses = engine.encoder.hits, engine.encoder.misses
+    in_process, over_http = [], []
+    for q in again:
+        t0 = time.perf_counter()
+        engine.search(q, 10)
+        t1 = time.perf_counter()
+        client.search(q)
+        in_process.append(t1 - t0), over_http.append(time.perf_counter() - t1)
+    hits, misses = engine.encoder.hits - hits, engine.encoder.misses - misses
+    return {"hit_rate": _ratio(hits, hits + misses), "in_process_ms": _with_ratios(percentiles(in_process), floor_p50),
+            "http_ms": _with_ratios(percentiles(over_http), floor_p50)}
+
+
 def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) -> dict:
     """Measure everything; ``say`` hears progress. Returns one JSON-ready dict."""
     import torch
     from sentence_transformers import SentenceTransformer
 
     from . import store
-    from .build import build_index
     from .embed import CachedEncoder, SentenceTransformerEmbedder, model_path
     from .engine import Engine, load_index
     from .errors import IndexMismatch, IndexMissing
@@ -435,35 +485,26 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
     settings = Settings.from_env(index=index)
     questions = bench_questions()
     fresh = FreshQuestions(questions)
-    rounds = 1 if quick else 4
     seconds = 3.0 if quick else 10.0
-    report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "torch": torch.__version__},
+    report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "torch": torch.__version__,
+                                "load_before": round(os.getloadavg()[0], 2)},
                     "settings": {"threads": settings.threads, "torch_threads": settings.torch_threads,
                                  "cache_size": settings.cache_size},
                     "questions": {"source": str(DEV_QUESTIONS) if DEV_QUESTIONS.is_file() else "built-in",
                                   "count": len(questions)}}
     work = Path(tempfile.mkdtemp(prefix="search-bench-"))
     try:
-        say("loading the model")
-        embedder = SentenceTransformerEmbedder(threads=settings.torch_threads)
-
         say("build: full, then no-op")
-        built = work / "index"
-        t = time.perf_counter()
-        full = build_index(settings.seeds, built, embedder, progress=False, log=lambda m: None)
-        full_s = time.perf_counter() - t
-        t = time.perf_counter()
-        noop = build_index(settings.seeds, built, embedder, progress=False, log=lambda m: None)
-        noop_s = time.perf_counter() - t
-        report["build"] = {"documents": full.documents, "passages": full.passages, "full_s": round(full_s, 2),
-                           "noop_s": round(noop_s, 2), "noop_share": _ratio(noop_s, full_s),
-                           "noop_reembedded": len(noop.added) + len(noop.changed)}
-
+        build_threads = torch.get_num_threads()   # `python -m search build` leaves torch's default
+        embedder = SentenceTransformerEmbedder(threads=settings.torch_threads)
+        torch.set_num_threads(build_threads)
+        report["build"] = {**measure_build(settings.seeds, work / "index", embedder), "torch_threads": build_threads}
+        torch.set_num_threads(settings.torch_threads)   # the server's setting from here on
         try:
             store.current_version(settings.index)
             served = settings.index
         except (IndexMissing, IndexMismatch):
-            served = built
+            served = work / "index"
         report["index"] = str(served)
 
         say("startup: python -m search serve until its first answer")
@@ -478,40 +519,13 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
             def floor_encode(q: str) -> None:
                 floor_model.encode([q], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
 
-            for q in fresh.take(8):  # warm up all three paths
-                floor_encode(q), engine.search(q, 10), client.search(q)
-
-            say("latency: floor, in process and over HTTP, interleaved question by question")
-            asked = fresh.take(rounds * len(questions))
-            floor, in_process, over_http = [], [], []
-            for q in asked:
-                for timings, call in ((floor, floor_encode), (in_process, lambda q: engine.search(q, 10)),
-                                      (over_http, client.search)):
-                    t = time.perf_counter()
-                    status = call(q)
-                    timings.append(time.perf_counter() - t)
-                    if status not in (None, 200) and not hasattr(status, "results"):
-                        raise RuntimeError(f"the server answered {status} to {q!r}; see {server.log_path}")
-            report["floor_ms"] = percentiles(floor)
-            f50 = report["floor_ms"]["p50"]
-            report["latency_ms"] = {"in_process": _with_ratios(percentiles(in_process), f50),
-                                    "http": _with_ratios(percentiles(over_http), f50)}
+            say("latency: the bare model, in process and over HTTP, question by question")
+            measure_latency(floor_encode, engine, client, fresh.take(8))   # warm-up
+            asked = fresh.take((1 if quick else 4) * len(questions))
+            report.update(measure_latency(floor_encode, engine, client, asked))
 
             say("cache: the same questions again")
-            hits0, misses0 = engine.encoder.hits, engine.encoder.misses
-            again = asked[: len(questions)]
-            cached_http, cached_in_process = [], []
-            for q in again:
-                t = time.perf_counter()
-                engine.search(q, 10)
-                cached_in_process.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                client.search(q)
-                cached_http.append(time.perf_counter() - t)
-            hits, misses = engine.encoder.hits - hits0, engine.encoder.misses - misses0
-            report["cache"] = {"hit_rate": _ratio(hits, hits + misses),
-                               "in_process_ms": _with_ratios(percentiles(cached_in_process), f50),
-                               "http_ms": _with_ratios(percentiles(cached_http), f50)}
+            report["cache"] = measure_cache(engine, client, asked[:len(questions)], report["floor_ms"]["p50"])
             client.close()
 
             report["throughput"] = []
@@ -532,6 +546,7 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
             report["scale"].append(scale_in_subprocess(n, rounds=1 if quick else 2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    report["machine"]["load_after"] = round(os.getloadavg()[0], 2)   # other work on the machine skews every figure
     return report
 
 
@@ -546,10 +561,12 @@ def format_report(r: dict) -> str:
     b, lat, cache = r["build"], r["latency_ms"], r["cache"]
     lines = [
         f"machine: {r['machine']['cpus']} cpus, python {r['machine']['python']}, torch {r['machine']['torch']}; "
-        f"threads={r['settings']['threads']} torch_threads={r['settings']['torch_threads']}",
+        f"threads={r['settings']['threads']} torch_threads={r['settings']['torch_threads']}; "
+        f"load average {r['machine']['load_before']:.2f} before, {r['machine']['load_after']:.2f} after",
         f"questions: {r['questions']['count']} from {r['questions']['source']}",
         "",
-        f"build      full {b['full_s']:.2f} s ({b['documents']} documents, {b['passages']} passages); "
+        f"build      full {b['full_s']:.2f} s ({b['documents']} documents, {b['passages']} passages, "
+        f"{b['torch_threads']} torch threads); "
         f"no-op {b['noop_s']:.2f} s = {b['noop_share']:.0%} of full",
         f"startup    {r['startup_s']:.2f} s from `python -m search serve` to the first answer "
         f"({r['startup_cpu_s']:.2f} s of CPU)",
