@@ -212,7 +212,8 @@ def synthetic_index(vectors: np.ndarray, texts: list[str], kind: str | None = No
     keyword = KeywordIndex(build_keyword(texts))
     t2 = time.perf_counter()
     doc_ids = [f"synthetic-{d:05d}" for d in range((n + passages_per_doc - 1) // passages_per_doc)]
-    passages = [Passage(doc_ids[i // passages_per_doc], 0, len(t), 1, 1, ("Synthetic",), t) for i, t in enumerate(texts)]
+    sections = (("Part A",), ("Part B",))   # neighbours differ, so fusion never joins them into one span
+    passages = [Passage(doc_ids[i // passages_per_doc], 0, len(t), 1, 1, sections[i % 2], t) for i, t in enumerate(texts)]
     documents = {d: store.StoredDocument(d, d, "", "", [], []) for d in doc_ids}
     manifest = {"passages": n, "dense_index": kind, "fusion": FusionSettings().as_dict()}
     index = Index(folder=Path(f"synthetic-{n}"), manifest=manifest, passages=passages,

@@ -85,6 +85,7 @@ def test_synthetic_index_answers_through_the_engine():
         response = engine.search(q, 10)
         assert len(response.results) == 10
         assert len({h.passage.text for h in response.results}) == 10
+        assert all(h.passage.text for h in response.results)   # no neighbours joined over a textless document
     response = engine.search(questions[0], 5, ["synthetic-00001"])
     assert [h.passage.doc_id for h in response.results] == ["synthetic-00001"] * 5
 
