@@ -582,7 +582,9 @@ def format_report(r: dict) -> str:
     lines.append(f"           c=16 / c=1 = {r['throughput_gain_16_vs_1']:.2f}")
     m = r["server_memory_mb"]
     lines.append(f"memory     server peak {m['peak']:.0f} MB (now {m['now']:.0f} MB)")
-    lines += ["", "scale (synthetic passages; the query path without the encode; times in ms)",
+    lines += ["", "scale: synthetic passages; search is the engine's query path without the encode; times in ms",
+              "       kw top: KeywordIndex.top; kw all: a score for every passage, then the best picked;",
+              f"       recall@10: the dense index's top 10 against exact search, {RECALL_QUERIES} random questions",
               f"{'passages':>10} {'index':>5} {'build dense':>11} {'build kw':>8} {'search p50':>10} {'p95':>6} {'p99':>6} "
               f"{'dense p50':>9} {'kw top':>6} {'kw all':>6} {'recall@10':>9} {'RSS MB':>7} {'peak MB':>7}"]
     for s in r["scale"]:
