@@ -51,20 +51,14 @@ def fuse(ix, qvec: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | N
     """(passage ids, score) of the best k results, best first; a result may join adjacent passages."""
     n = max(settings.candidates, 4 * k)
     dense = search_dense(ix.dense, qvec, n, allowed)
-    kw_all = ix.keyword.scores(terms)
-    if allowed is not None:
-        mask = np.zeros(len(kw_all), dtype=bool)
-        mask[allowed] = True
-        kw_all = np.where(mask, kw_all, 0.0)
-    kw_top = np.argpartition(-kw_all, min(n, len(kw_all) - 1))[:n] if len(kw_all) else np.empty(0, dtype=np.int64)
-    kw_top = kw_top[kw_all[kw_top] > 0]
+    kw_top, _ = ix.keyword.top(terms, n, allowed)  # reads only the postings of the question's terms
     cand = np.unique(np.concatenate([dense.ids, kw_top.astype(np.int64)]))
     if len(cand) == 0:
         return []
     cos = ix.vectors[cand] @ qvec
     if settings.sentence_weight:
         cos = (1 - settings.sentence_weight) * cos + settings.sentence_weight * best_sentence(ix, cand, qvec)
-    kw = kw_all[cand]
+    kw = ix.keyword.scores_of(terms, cand)
     w = settings.dense_weight
     if terms and settings.rarity_shift:
         w = float(np.clip(w - settings.rarity_shift * (ix.keyword.rarity(terms) - 0.5), 0.05, 0.95))
