@@ -21,7 +21,8 @@ class Settings:
     index: Path = field(default=ROOT / "index", metadata={"help": "folder the build writes and the server reads"})
     host: str = field(default="127.0.0.1", metadata={"help": "address the server listens on"})
     port: int = field(default=8000, metadata={"help": "port the server listens on"})
-    threads: int = field(default=8, metadata={"help": "worker threads of the WSGI server"})
+    threads: int = field(default=24, metadata={"help": "worker threads of the WSGI server (more than max_inflight, "
+                                                       "so the in-flight bound answers 503 instead of queueing)"})
     max_inflight: int = field(default=16, metadata={"help": "searches running at once; more get a fast 503"})
     max_body_bytes: int = field(default=16384, metadata={"help": "largest request body accepted (413 beyond)"})
     rate_limit: int = field(default=0, metadata={"help": "requests per minute per client address; 0 is off"})
