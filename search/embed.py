@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import re
 import threading
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from tqdm import tqdm
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -54,14 +52,7 @@ def count_tokens(text: str) -> int:
 
 
 class SentenceTransformerEmbedder:
-    """The real model. Loading takes seconds: do it once per process.
-
-    all-MiniLM-L6-v2 is a BERT encoder whose sentence vector is the mean of its token vectors,
-    L2-normalised. This runs it as the model card's "Usage (HuggingFace Transformers)" recipe does,
-    which computes what sentence-transformers computes without importing sentence-transformers
-    (it pulls in scikit-learn and scipy: about a second of CPU and 50 MB at every server start).
-    tests/test_bench.py checks that both give the same vectors.
-    """
+    """The real model, loaded through sentence-transformers. Loading takes seconds: once per process."""
 
     name = MODEL_NAME
 
@@ -69,42 +60,21 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
-        from tokenizers import Tokenizer
-        from transformers import AutoModel
+        from sentence_transformers import SentenceTransformer
 
         if threads:
             torch.set_num_threads(threads)
-        folder = model_path()
-        self._torch = torch
-        self._model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
-        self.dim = int(self._model.config.hidden_size)
-        self.max_tokens = int(json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"])
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(self.max_tokens)
-        self._tokenizer.enable_padding(pad_id=self._model.config.pad_token_id or 0, pad_token="[PAD]")
+        self._model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size
         self.threads = torch.get_num_threads()
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        texts = list(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together: less padding
-        for start in tqdm(range(0, len(texts), self.batch_size), desc="Embedding", unit="batch", disable=not progress):
-            rows = order[start:start + self.batch_size]
-            out[rows] = self._encode_batch([texts[i] for i in rows])
-        return out
-
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        torch = self._torch
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in encodings])
-        mask = torch.tensor([e.attention_mask for e in encodings])
-        types = torch.tensor([e.type_ids for e in encodings])
-        with torch.inference_mode():
-            tokens = self._model(input_ids=ids, attention_mask=mask, token_type_ids=types)[0]
-            weights = mask.unsqueeze(-1).to(tokens.dtype)
-            mean = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2, dim=1).numpy()
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                     normalize_embeddings=True, show_progress_bar=progress)
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
 class FakeEmbedder:

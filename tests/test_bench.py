@@ -137,8 +137,8 @@ def test_cached_encoder_counts_hits_and_misses(fake_embedder):
 
 @pytest.mark.real
 def test_the_server_model_gives_the_floor_model_vectors(real_embedder):
-    """The bench times the floor with sentence-transformers itself; the server runs the model
-    card's transformers recipe. Both must give the same vectors, one at a time or in batches."""
+    """The bench times the floor with a bare SentenceTransformer; the server's embedder (same
+    model, same library, behind the cache and batcher) must give the same vectors."""
     from sentence_transformers import SentenceTransformer
 
     from search.embed import model_path
