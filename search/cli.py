@@ -50,9 +50,9 @@ def cmd_build(args) -> int:
     from .chunk import ChunkSettings
 
     settings = _settings(args)
-    from .embed import SentenceTransformerEmbedder
+    from .embed import LazyEmbedder
 
-    report = build_index(settings.seeds, settings.index, SentenceTransformerEmbedder(), ChunkSettings(),
+    report = build_index(settings.seeds, settings.index, LazyEmbedder(), ChunkSettings(),
                          strict=args.strict, progress=not args.quiet)
     print(report.summary())
     return 0

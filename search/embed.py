@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
 import threading
@@ -75,6 +76,29 @@ class SentenceTransformerEmbedder:
         vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                                      normalize_embeddings=True, show_progress_bar=progress)
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class LazyEmbedder:
+    """The real model's name and dimension at once; the model itself loads on the first encode.
+
+    A build with nothing to embed (nothing changed) then finishes in a second instead of paying
+    for loading torch and the model.
+    """
+
+    name = MODEL_NAME
+
+    def __init__(self, threads: int | None = None):
+        pooling = json.loads((model_path() / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        self.dim = int(pooling["word_embedding_dimension"])
+        self._threads = threads
+        self._model: SentenceTransformerEmbedder | None = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        with self._lock:
+            if self._model is None:
+                self._model = SentenceTransformerEmbedder(self._threads)
+        return self._model.encode(texts, progress)
 
 
 class FakeEmbedder:

@@ -247,3 +247,12 @@ def test_format_report_prints_every_section():
                      "server peak 579 MB", "1,000,000  hnsw", "efSearch  512: recall@10 0.965",
                      "10,000 failed: MemoryError"):
         assert expected in text
+
+
+@pytest.mark.real
+def test_lazy_embedder_knows_its_dimension_before_loading_and_matches_the_model(real_embedder):
+    from search.embed import LazyEmbedder
+
+    lazy = LazyEmbedder()
+    assert lazy._model is None and (lazy.name, lazy.dim) == (real_embedder.name, real_embedder.dim)
+    assert np.abs(lazy.encode(["probation contracts"]) - real_embedder.encode(["probation contracts"])).max() < 1e-5
