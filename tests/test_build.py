@@ -134,7 +134,7 @@ def test_the_cli_exits_non_zero_with_strict(tiny_seeds, tmp_path, monkeypatch, c
     import search.embed
     from search.cli import main
 
-    monkeypatch.setattr(search.embed, "SentenceTransformerEmbedder", FakeEmbedder)
+    monkeypatch.setattr(search.embed, "LazyEmbedder", FakeEmbedder)
     (tiny_seeds / "corrupt.pdf").write_bytes(b"%PDF-1.4 broken")
     args = ["build", "--seeds", str(tiny_seeds), "--index", str(tmp_path / "index"), "--quiet"]
     assert main(args + ["--strict"]) != 0
