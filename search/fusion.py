@@ -1,4 +1,4 @@
-"""Hybrid ranking: dense and keyword candidates, normalised score fusion, near-duplicate collapse.
+"""Hybrid ranking: dense and keyword candidates, normalised score fusion, split paragraphs joined.
 
 The settings live in the index manifest, so a version always ranks the way it was built to.
 """
