@@ -31,8 +31,12 @@ class Document:
     pages: tuple[int, ...] = field(default=())  # offset where each page starts (PDF only)
 
     def page_at(self, offset: int) -> int | None:
-        """The 1-based page holding ``offset``, or None for documents without pages."""
-        return bisect.bisect_right(self.pages, offset) if self.pages else None
+        return page_at(self.pages, offset)
+
+
+def page_at(pages, offset: int) -> int | None:
+    """The 1-based page holding ``offset``, given where each page starts; None without pages."""
+    return bisect.bisect_right(pages, offset) if pages else None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 from . import store
 from .chunk import Passage
 from .dense import load_dense
+from .documents import page_at
 from .embed import CachedEncoder, Embedder
 from .errors import BadQuery, IndexMismatch
 from .fusion import FusionSettings, fuse
@@ -154,7 +155,7 @@ class Engine:
             a, b = ix.sentence_offsets[ids[0]], ix.sentence_offsets[ids[-1] + 1]
             sims = ix.sentence_vectors[a:b] @ qvec
             doc = ix.documents[p.doc_id]
-            hits.append(Hit(rank, round(float(score), 4), p, doc.title, _page_of(doc.pages, p.start),
+            hits.append(Hit(rank, round(float(score), 4), p, doc.title, page_at(doc.pages, p.start),
                             highlights(p.text, sentences, sims, stems), joined=len(ids) > 1))
         return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), ix.version, hits)
 
@@ -193,10 +194,3 @@ def passages_with_span(ix: Index, doc_id: str, span: str | None) -> list[Passage
         return passages
     return passages[:first] + [join_passages(ix, ids[first:last + 1])] + passages[last + 1:]
 
-
-def _page_of(pages: list[int], offset: int) -> int | None:
-    if not pages:
-        return None
-    import bisect
-
-    return bisect.bisect_right(pages, offset)
