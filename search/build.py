@@ -31,10 +31,10 @@ from .embed import Embedder, count_tokens
 from .errors import BadDocument, IndexMismatch, IndexMissing, SearchError
 from .extract import EXTRACT_VERSION
 from .fusion import FusionSettings
-from .keyword import build_keyword, save_keyword
+from .keyword import DEFAULT_STOPWORDS, build_keyword, save_keyword
 from .represent import RepresentSettings, dense_text, keyword_text
 
-KEYWORD_PARAMS = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": "en"}
+KEYWORD_PARAMS = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": DEFAULT_STOPWORDS}
 
 
 @dataclass
@@ -254,7 +254,8 @@ def _write_version(tmp: Path, parts: list[_DocPassages], embedder: Embedder, chu
     save_dense(build_dense(vectors, kind), tmp / "dense.faiss")
     titles = {d.doc_id: d.title for d in docs}
     (tmp / "keyword").mkdir()
-    save_keyword(build_keyword([keyword_text(p, titles[p.doc_id], represent) for p in passages]), tmp / "keyword")
+    keyword_texts = [keyword_text(p, titles[p.doc_id], represent) for p in passages]
+    save_keyword(build_keyword(keyword_texts, KEYWORD_PARAMS["stopwords"]), tmp / "keyword")
     manifest = {
         "format_version": store.FORMAT_VERSION,
         "model": embedder.name,

@@ -69,8 +69,10 @@ def load_index(index_dir: Path, embedder: Embedder, folder: Path | None = None) 
     vectors = store.load_vectors(folder, count, dim)
     offsets = np.cumsum([0] + [len(s) for s in sentences]).astype(np.int64)
     sentence_vectors = store.load_vectors(folder, int(offsets[-1]), dim, name="sentence_vectors.npy")
+    stopwords = (manifest.get("keyword") or {}).get("stopwords", "en")   # versions before the setting used "en"
+    keyword = KeywordIndex(load_keyword(folder / "keyword", count), stopwords)
     index = Index(folder, manifest, passages, sentences, {d.doc_id: d for d in docs}, vectors, sentence_vectors,
-                  offsets, load_dense(folder / "dense.faiss", count, dim), KeywordIndex(load_keyword(folder / "keyword", count)))
+                  offsets, load_dense(folder / "dense.faiss", count, dim), keyword)
     by_doc: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
         if p.doc_id not in index.documents:

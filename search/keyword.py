@@ -1,4 +1,8 @@
-"""Keyword ranking with bm25s (BM25, English stemming and stop words) over the same passages."""
+"""Keyword ranking with bm25s (BM25, English stemming and stop words) over the same passages.
+
+The stop-word list is named in the manifest and questions are tokenized with the list their index
+was built with, so an index keeps ranking as built after the default changes.
+"""
 from __future__ import annotations
 
 import functools
@@ -13,6 +17,21 @@ from .store import REBUILD_HINT
 
 _TOKEN = r"(?u)\b\w\w+\b"
 
+# English function words (NLTK's list plus modal verbs): questions are full of them ("what could
+# ... most likely ...") and BM25 should match the words that carry the question's content.
+_FUNCTION_WORDS = frozenset("""
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her
+hers herself it its itself they them their theirs themselves what which who whom this that these
+those am is are was were be been being have has had having do does did doing a an the and but if or
+because as until while of at by for with about against between into through during before after
+above below to from up down in out on off over under again further then once here there when where
+why how all any both each few more most other some such no nor not only own same so than too very
+can will just don should now could would might must shall may also aren couldn didn doesn hadn hasn
+haven isn mightn mustn needn shan shouldn wasn weren wouldn
+""".split())
+STOPWORDS = {"en": "en", "english-function-words": sorted(_FUNCTION_WORDS)}  # name in the manifest -> bm25s
+DEFAULT_STOPWORDS = "english-function-words"
+
 
 @functools.lru_cache(maxsize=1)
 def _stemmer():
@@ -21,15 +40,15 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
+def tokenize(texts: list[str], stopwords: str = DEFAULT_STOPWORDS) -> list[list[str]]:
     """Lower-cased, stop words removed, stemmed tokens: the same for passages and questions."""
-    return bm25s.tokenize(texts, lower=True, token_pattern=_TOKEN, stopwords="en", stemmer=_stemmer(),
-                          return_ids=False, show_progress=False)
+    return bm25s.tokenize(texts, lower=True, token_pattern=_TOKEN, stopwords=STOPWORDS[stopwords],
+                          stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
-def build_keyword(texts: list[str]) -> bm25s.BM25:
+def build_keyword(texts: list[str], stopwords: str = DEFAULT_STOPWORDS) -> bm25s.BM25:
     retriever = bm25s.BM25(k1=1.2, b=0.75)
-    retriever.index(tokenize(texts), show_progress=False)
+    retriever.index(tokenize(texts, stopwords), show_progress=False)
     return retriever
 
 
@@ -51,8 +70,11 @@ def load_keyword(folder: Path, count: int) -> bm25s.BM25:
 class KeywordIndex:
     """BM25 scores for a question over every passage, plus each term's rarity (idf)."""
 
-    def __init__(self, retriever: bm25s.BM25):
+    def __init__(self, retriever: bm25s.BM25, stopwords: str = DEFAULT_STOPWORDS):
+        if stopwords not in STOPWORDS:
+            raise IndexMismatch(f"the keyword index uses an unknown stop-word list {stopwords!r}; {REBUILD_HINT}")
         self.retriever = retriever
+        self.stopwords = stopwords
         self.vocab: dict[str, int] = retriever.vocab_dict
         self.count = int(retriever.scores["num_docs"])
         # Postings per term, as bm25s stores them: passage ids (ascending) and their BM25 share.
@@ -62,7 +84,7 @@ class KeywordIndex:
         self._doc_freq = np.diff(self._indptr)  # passages holding each term
 
     def query_terms(self, question: str) -> list[str]:
-        return [t for t in tokenize([question])[0] if t in self.vocab]
+        return [t for t in tokenize([question], self.stopwords)[0] if t in self.vocab]
 
     def scores(self, terms: list[str]) -> np.ndarray:
         if not terms:
