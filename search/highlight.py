@@ -18,8 +18,10 @@ _WORD = re.compile(r"\w\w+")
 def keyword_ranges(text: str, stems: set[str]) -> list[tuple[int, int]]:
     if not stems:
         return []
-    stem = _stemmer().stemWord
-    return [m.span() for m in _WORD.finditer(text) if stem(m.group().lower()) in stems]
+    matches = list(_WORD.finditer(text))
+    words = {m.group().lower() for m in matches}
+    hits = {w for w, s in zip(words, _stemmer().stemWords(list(words))) if s in stems}   # each word stemmed once
+    return [m.span() for m in matches if m.group().lower() in hits]
 
 
 def answer_ranges(sentences: list[tuple[int, int]], similarities: np.ndarray, margin: float = 0.05,
