@@ -179,8 +179,17 @@ def save_vectors(folder: Path, vectors: np.ndarray, name: str = "vectors.npy") -
 
 
 def load_vectors(folder: Path, count: int, dim: int, name: str = "vectors.npy") -> np.ndarray:
+    return _read_vectors(folder, count, dim, name, mmap_mode=None)
+
+
+def check_vectors(folder: Path, count: int, dim: int, name: str = "vectors.npy") -> None:
+    """The file's header and size are right, without reading (or keeping a mapping of) its rows."""
+    _read_vectors(folder, count, dim, name, mmap_mode="r")   # the mapping closes as the array is dropped
+
+
+def _read_vectors(folder: Path, count: int, dim: int, name: str, mmap_mode: str | None) -> np.ndarray:
     try:
-        vectors = np.load(folder / name, allow_pickle=False)
+        vectors = np.load(folder / name, allow_pickle=False, mmap_mode=mmap_mode)
     except Exception as exc:  # numpy raises several kinds for truncated or foreign files
         raise IndexMismatch(f"{folder}/{name} is missing or damaged ({exc}); {REBUILD_HINT}") from exc
     if vectors.shape != (count, dim) or vectors.dtype != np.float32:

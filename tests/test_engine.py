@@ -71,6 +71,9 @@ def test_save_and_load_round_trip(tiny_index, fake_embedder, tiny_seeds):
     for p in index.passages:
         assert docs[p.doc_id][p.start:p.end] == p.text
     assert index.vectors.shape == (len(index.passages), fake_embedder.dim)
+    saved = np.load(store.current_version(tiny_index) / "vectors.npy")
+    assert np.array_equal(index.vectors, saved)          # read from the FAISS index: the same numbers
+    assert not index.vectors.flags.owndata               # a view of its storage, not a second copy
     assert index.manifest["documents"]["alpha.txt"]["fingerprint"].startswith("sha256:")
 
 
