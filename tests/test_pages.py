@@ -168,6 +168,12 @@ def test_a_bad_k_says_what_is_wrong(client):
     assert "k must be an integer from 1 to 50" in [e for e in page.elements if e[1].get("role") == "alert"][0][2]
 
 
+def test_a_question_that_is_not_utf8_is_refused_not_searched_as_replacement_characters(client):
+    page = get(client, "/?q=%FF%FE", 400)
+    alert = [e for e in page.elements if e[1].get("role") == "alert"][0][2]
+    assert "not valid UTF-8" in alert and not page.find("li", "result")
+
+
 def test_no_results_says_so_and_offers_every_document(client, tiny_service, monkeypatch):
     monkeypatch.setattr(tiny_service, "search", lambda q, k=None, docs=None: SearchResponse(q, 10, 0.4, "v", []))
     page = get(client, "/", query_string={"q": "zebras", "doc": "beta.md"})

@@ -39,7 +39,7 @@ def response_json(r: SearchResponse) -> dict:
 
 
 @bp.before_request
-def _query_string_is_utf8():
+def query_string_is_utf8():
     """Percent-encoded bytes must be UTF-8 (werkzeug would otherwise pass "%FF" on as literal text)."""
     for field in request.query_string.split(b"&"):
         try:

@@ -9,7 +9,7 @@ from search.errors import IndexMismatch, IndexMissing, SearchError
 from search.engine import passages_with_span
 from search.layout import layout_document, outline_of, passage_anchor
 
-from .api import document_summary, parse_k, service
+from .api import document_summary, parse_k, query_string_is_utf8, service
 from .errors import ApiError
 
 bp = Blueprint("pages", __name__)
@@ -50,6 +50,7 @@ def search_page():
     context = {"q": q, "k": request.args.get("k", ""), "selected": request.args.getlist("doc"), "results": None,
                "error": None, "documents": [], "took_ms": None}
     try:
+        query_string_is_utf8()
         index = service().engine().index
         context["documents"] = [document_summary(index, d) for d in sorted(index.documents)]
         if "q" in request.args:
