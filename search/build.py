@@ -50,6 +50,7 @@ class BuildReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (document id, reason)
     published: bool = False       # False: the live version was already up to date
     reused_nothing: str = ""      # why the live version's work could not be reused, if it could not
+    repaired: str = ""            # damage to the live version's search files, remade without embedding
 
     def summary(self) -> str:
         counts = (f"{self.documents} documents ({len(self.added)} added, {len(self.changed)} changed, "
@@ -59,6 +60,8 @@ class BuildReport:
         line = f"{head}: {counts}"
         if self.reused_nothing:
             line += f"; embedded everything: {self.reused_nothing}"
+        if self.repaired:
+            line += f"; remade the search files: {self.repaired}"
         if self.skipped:
             line += f"; skipped {len(self.skipped)}: " + "; ".join(f"{d} ({why})" for d, why in self.skipped)
         return line
@@ -94,14 +97,19 @@ class _Live:
     def __init__(self, index_dir: Path, embedder: Embedder, chunking: ChunkSettings, represent: RepresentSettings):
         from .engine import load_index
 
-        self.index, self.why_not = None, ""
+        self.index, self.why_not, self.damage = None, "", ""
         try:
             index = load_index(index_dir, embedder)
         except IndexMissing:
             return
-        except Exception as exc:  # damaged or foreign: the build starts afresh and replaces it
-            self.why_not = f"the live index cannot be used ({str(exc).split('; ' + store.REBUILD_HINT)[0]})"
-            return
+        except Exception as exc:  # damaged or foreign
+            reason = str(exc).split("; " + store.REBUILD_HINT)[0]
+            try:  # only the FAISS or keyword files: passages and vectors are still good to reuse
+                index = load_index(index_dir, embedder, searchable=False)
+                self.damage = reason
+            except Exception:  # the build starts afresh and replaces it
+                self.why_not = f"the live index cannot be used ({reason})"
+                return
         m = index.manifest
         for name, now in (("chunking", chunking.as_dict()), ("represent", represent.as_dict()),
                           ("extract_version", EXTRACT_VERSION)):
@@ -125,7 +133,7 @@ class _Live:
 
     def same_settings(self, fusion: FusionSettings) -> bool:
         m = self.index.manifest if self.index else {}
-        return m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
+        return not self.damage and m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
@@ -148,7 +156,7 @@ def build_index(seeds: Path, index_dir: Path, embedder: Embedder, chunking: Chun
     with _build_lock(index_dir):
         store.prune(index_dir)  # abandoned temporaries of killed builds
         live = _Live(index_dir, embedder, chunking, represent)
-        report.reused_nothing = live.why_not
+        report.reused_nothing, report.repaired = live.why_not, live.damage
         fresh, parts = _read_seeds(seeds, live, report, log)
         if strict and report.skipped:
             raise BadDocument(f"{len(report.skipped)} documents cannot be used, so nothing was changed (--strict): "

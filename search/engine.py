@@ -50,10 +50,15 @@ class Index:
         return FusionSettings.from_dict(self.manifest.get("fusion", {}))
 
 
-def load_index(index_dir: Path, embedder: Embedder, folder: Path | None = None) -> Index:
-    """Load the live version (or ``folder``), checking every file against the manifest."""
+def load_index(index_dir: Path, embedder: Embedder, folder: Path | None = None, searchable: bool = True) -> Index:
+    """Load the live version (or ``folder``), checking every file against the manifest.
+
+    ``searchable=False`` loads only what a build reuses (passages, documents, vectors), without the
+    FAISS and keyword files, so a build can remake those when they alone are damaged; such an
+    index has ``dense`` and ``keyword`` None and cannot search.
+    """
     folder = folder or store.current_version(Path(index_dir))
-    manifest = store.read_manifest(folder)
+    manifest = store.read_manifest(folder, check_derived=searchable)
     store.check_model(manifest, embedder.name, embedder.dim)
     try:
         rows = store.read_jsonl(folder / "passages.jsonl")
@@ -66,15 +71,19 @@ def load_index(index_dir: Path, embedder: Embedder, folder: Path | None = None) 
     if len(passages) != count or len(docs) != len(manifest.get("documents", {})):
         raise IndexMismatch(f"{folder} holds {len(passages)} passages and {len(docs)} documents, the manifest says "
                             f"{count} and {len(manifest.get('documents', {}))}; {store.REBUILD_HINT}")
-    # The passage vectors are read from the FAISS index, which holds them anyway (one copy in memory,
-    # not two: 1.5 GB less at 10^6 passages); vectors.npy stays the portable copy, checked here.
-    store.check_vectors(folder, count, dim)
-    dense = load_dense(folder / "dense.faiss", count, dim)
     offsets = np.cumsum([0] + [len(s) for s in sentences]).astype(np.int64)
     sentence_vectors = store.load_vectors(folder, int(offsets[-1]), dim, name="sentence_vectors.npy")
-    stopwords = (manifest.get("keyword") or {}).get("stopwords", "en")   # versions before the setting used "en"
-    keyword = KeywordIndex(load_keyword(folder / "keyword", count), stopwords)
-    index = Index(folder, manifest, passages, sentences, {d.doc_id: d for d in docs}, stored_vectors(dense),
+    if searchable:
+        # The passage vectors are read from the FAISS index, which holds them anyway (one copy in memory,
+        # not two: 1.5 GB less at 10^6 passages); vectors.npy stays the portable copy, checked here.
+        store.check_vectors(folder, count, dim)
+        dense = load_dense(folder / "dense.faiss", count, dim)
+        vectors = stored_vectors(dense)
+        stopwords = (manifest.get("keyword") or {}).get("stopwords", "en")   # versions before the setting used "en"
+        keyword = KeywordIndex(load_keyword(folder / "keyword", count), stopwords)
+    else:
+        dense, keyword, vectors = None, None, store.load_vectors(folder, count, dim)
+    index = Index(folder, manifest, passages, sentences, {d.doc_id: d for d in docs}, vectors,
                   sentence_vectors, offsets, dense, keyword)
     by_doc: dict[str, list[int]] = {}
     for i, p in enumerate(passages):

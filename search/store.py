@@ -78,7 +78,11 @@ def current_version(index_dir: Path) -> Path:
     return folder
 
 
-def read_manifest(folder: Path) -> dict:
+# Files a build derives from the passages and vectors alone: it can remake them without embedding.
+DERIVED = ("dense.faiss", "keyword/")
+
+
+def read_manifest(folder: Path, check_derived: bool = True) -> dict:
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -88,7 +92,8 @@ def read_manifest(folder: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         found = manifest.get("format_version") if isinstance(manifest, dict) else None
         raise IndexMismatch(f"index format {found!r} is not the supported format {FORMAT_VERSION}; {REBUILD_HINT}")
-    check_files(folder, manifest.get("files", {}))
+    sizes = manifest.get("files", {})
+    check_files(folder, sizes if check_derived else {n: v for n, v in sizes.items() if not n.startswith(DERIVED)})
     return manifest
 
 

@@ -14,7 +14,7 @@ from search.build import build_index
 from search.chunk import ChunkSettings
 from search.embed import CachedEncoder, FakeEmbedder
 from search.engine import Engine, load_index
-from search.errors import BadDocument
+from search.errors import BadDocument, IndexMismatch
 from search.fusion import FusionSettings
 
 from .conftest import ROOT, TINY_DOCS
@@ -316,3 +316,29 @@ def test_a_build_killed_with_sigkill_leaves_the_previous_index_serving(tiny_seed
     assert not list(tiny_index.glob(".CURRENT.*"))
     service.refresh()
     assert service.search("fire stations merged", k=1).version == report.version
+
+
+@pytest.mark.parametrize("damage", ["garbled dense index", "truncated dense index", "deleted keyword file"])
+def test_damaged_search_files_are_remade_without_embedding_again(tiny_seeds, tiny_index, damage):
+    folder = store.current_version(tiny_index)
+    if damage == "garbled dense index":
+        data = (folder / "dense.faiss").read_bytes()
+        (folder / "dense.faiss").write_bytes(b"\x00garbled\x00" + data[9:])
+    elif damage == "truncated dense index":
+        os.truncate(folder / "dense.faiss", 100)
+    else:
+        sorted((folder / "keyword").iterdir())[0].unlink()
+    embedder = CountingEmbedder()
+    with pytest.raises(IndexMismatch):
+        load_index(tiny_index, embedder)
+
+    report = build_index(tiny_seeds, tiny_index, embedder, **quiet())
+    assert report.published and sorted(report.kept) == ["alpha.txt", "beta.md"] and not report.reused_nothing
+    assert embedder.calls == [1]   # only the test query of the new version
+    assert "remade the search files" in report.summary() and ("dense.faiss" in report.repaired
+                                                             or "keyword" in report.repaired)
+    index = load_index(tiny_index, embedder)
+    assert len(Engine(index, CachedEncoder(embedder)).search("libraries lend books", k=3).results) == 3
+    best, _ = index.keyword.top(index.keyword.query_terms("libraries lend books"), 1)
+    assert index.passages[int(best[0])].doc_id == "alpha.txt"
+    assert not build_index(tiny_seeds, tiny_index, embedder, **quiet()).published   # and now it is whole
