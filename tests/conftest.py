@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("SEARCH_SHARED") or ROOT.parent / "shared")   # API.md, eval/ of the workplace
 
 TINY_DOCS = {
     "alpha.txt": (
