@@ -33,6 +33,7 @@ from .extract import EXTRACT_VERSION
 from .fusion import FusionSettings
 from .keyword import DEFAULT_STOPWORDS, build_keyword, save_keyword
 from .represent import RepresentSettings, dense_text, keyword_text
+from .sections import OUTLINE_VERSION
 
 KEYWORD_PARAMS = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": DEFAULT_STOPWORDS}
 
@@ -112,7 +113,7 @@ class _Live:
                 return
         m = index.manifest
         for name, now in (("chunking", chunking.as_dict()), ("represent", represent.as_dict()),
-                          ("extract_version", EXTRACT_VERSION)):
+                          ("extract_version", EXTRACT_VERSION), ("outline_version", OUTLINE_VERSION)):
             if m.get(name) != now:
                 self.why_not = f"{name} changed from {m.get(name)} to {now}"
                 return
@@ -274,6 +275,7 @@ def _write_version(tmp: Path, parts: list[_DocPassages], embedder: Embedder, chu
         "sentences": len(svectors),
         "dense_index": kind,
         "extract_version": EXTRACT_VERSION,
+        "outline_version": OUTLINE_VERSION,
         "chunking": chunking.as_dict(),
         "fusion": fusion.as_dict(),
         "represent": represent.as_dict(),

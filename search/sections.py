@@ -3,14 +3,15 @@
 Text converted from PDFs and web pages has no markup, so headings are recognised by shape:
 
 - numbered lines: ``4. Health – fit for the 21st century``, ``3.2 What Is Wrong?``, ``a) More competition``
-- labelled lines: ``Theme 2. ...``, ``Question C4: ...``, ``Witness 3 ...``, ``Session One: ...``
+- labelled lines: ``Theme 2. ...``, ``Question C4: ...``, ``Witness 3 ...``, ``Session One: ...``, ``Q1. ...``
 - numbered entries that own an indented body (reader comments in a blog post)
 - short title-like lines that stand alone: ``Direction of travel``, ``Seminar Report``, ``INVITED GUESTS``
 - Markdown ``#`` headings
 
 and rejected when they are a table of contents (a page number after a tab), a list item (a
-numbered line next to others, a sentence, or out of sequence), a lead-in ending with a colon, a
-date, a URL or the wrapped tail of a paragraph.
+numbered line next to others, a sentence, or out of sequence; labelled lines listed one after
+another with no text of their own), a lead-in ending with a colon, a date, a URL or the wrapped
+tail of a paragraph.
 
 Nesting follows reStructuredText's rule: a heading of a style already open closes back to it;
 a new style opens a level below. Numbered sequences nest by their numbers.
@@ -24,6 +25,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+OUTLINE_VERSION = 2   # bump when detection changes: a build then sections (and embeds) every document again
 MAX_HEADING_CHARS = 200
 MAX_TITLE_WORDS = 14
 MAX_TITLE_CHARS = 100
@@ -35,7 +37,7 @@ _SINGLE = re.compile(r"^\(?(\d{1,3}|[a-zA-Z])([.)])\s+(\S.*)$")
 _NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
                  "fifteen sixteen seventeen eighteen nineteen twenty").split()
 _LABEL = re.compile(
-    r"^([A-Z][a-z]{2,15})\s+([A-Z]{0,2}\d{1,3}[a-z]?|(?:%s))(?![\d,])(\s*[.:)\-–—]\s*|\s+(?=[A-Z\"'‘“(])|\s*$)"
+    r"^([A-Z][a-z]{2,15}\s+|Q\s?)([A-Z]{0,2}\d{1,3}[a-z]?|(?:%s))(?![\d,])(\s*[.:)\-–—]\s*|\s+(?=[A-Z\"'‘“(])|\s*$)"
     % "|".join(w.capitalize() for w in _NUMBER_WORDS))
 # Words that start ordinary sentences with a number ("In 2005 the ...", "Over 300 Staff ...").
 _NOT_LABELS = set("""in on at by for over under with from about since until after before during of to the
@@ -157,8 +159,10 @@ def _classify(lines: list[_Line], i: int) -> _Candidate | None:
             return None
         return cand
     label = _LABEL.match(s)
-    if label and label.group(1).lower() not in _NOT_LABELS and len(s) <= 400:
-        return _Candidate(i, "label:" + label.group(1).lower(), text=s)
+    if label and label.group(1).strip().lower() not in _NOT_LABELS and len(s) <= 400:
+        if label.group(1) == "Q" and not label.group(2).isdigit():
+            return None   # "Q" and a number ("Q1.", "Q 12:") label a question; "QA" is something else
+        return _Candidate(i, "label:" + label.group(1).strip().lower(), text=s)
     if prev is not None and not prev.blank and nxt is not None and not nxt.blank:
         # A short line wedged between two others is a heading only if it looks like one strongly.
         if not (s.endswith((":-", ":–")) or s.isupper()):
@@ -202,6 +206,21 @@ def _extend_block(lines: list[_Line], cand: _Candidate) -> None:
     cand.end_index = j
 
 
+def _label_runs(lines: list[_Line], cands: list[_Candidate]) -> set[int]:
+    """Positions of labelled lines listed one after another with nothing between them.
+
+    "Recommendation 1: ..." then "Recommendation 2: ..." with no text of their own are items of a
+    list, not sections: as headings their words would be dropped as empty sections.
+    """
+    items = set()
+    for k in range(len(cands) - 1):
+        a, b = cands[k], cands[k + 1]
+        if a.family.startswith("label:") and a.family == b.family and \
+                all(lines[j].blank for j in range(a.end_index + 1, b.index)):
+            items.update((k, k + 1))
+    return items
+
+
 def _candidates(lines: list[_Line]) -> list[_Candidate]:
     found: list[_Candidate] = []
     body_indent = None  # inside a numbered entry's body, nothing deeper is a heading
@@ -219,7 +238,8 @@ def _candidates(lines: list[_Line]) -> list[_Candidate]:
         if cand.entry:
             body_indent = line.indent
         found.append(cand)
-    return found
+    items = _label_runs(lines, found)
+    return [c for k, c in enumerate(found) if k not in items]
 
 
 def _sequence_ok(cands: list[_Candidate], k: int) -> bool:

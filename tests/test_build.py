@@ -235,6 +235,17 @@ def test_new_chunking_embeds_everything_again_and_says_why(tiny_seeds, tiny_inde
     assert embedder.calls[0] == len(load_index(tiny_index, embedder).passages)
 
 
+def test_a_new_heading_detector_sections_every_document_again(tiny_seeds, tiny_index, monkeypatch):
+    import search.build
+
+    monkeypatch.setattr(search.build, "OUTLINE_VERSION", search.build.OUTLINE_VERSION + 1)
+    embedder = CountingEmbedder()
+    report = build_index(tiny_seeds, tiny_index, embedder, **quiet())
+    assert report.published and sorted(report.added) == ["alpha.txt", "beta.md"]
+    assert "outline_version changed" in report.reused_nothing
+    assert load_index(tiny_index, embedder).manifest["outline_version"] == search.build.OUTLINE_VERSION
+
+
 def test_a_document_that_turns_bad_is_removed_and_reported(tiny_seeds, tiny_index, fake_embedder):
     (tiny_seeds / "beta.md").write_bytes(b"\xff\xfe broken")
     report = build_index(tiny_seeds, tiny_index, fake_embedder, **quiet())

@@ -1,4 +1,5 @@
 """Heading detection: a synthetic document with every kind of heading, and things that are not."""
+from search.chunk import ChunkSettings, chunk_text
 from search.sections import Outline, detect_headings
 
 SYNTHETIC = """City Services Review
@@ -141,3 +142,22 @@ def test_section_at_returns_the_innermost_enclosing_path():
 def test_a_wrapped_paragraph_tail_is_not_a_heading():
     text = "Intro\n\nThe council said that it would look again at the plans for the\nCentral Library\n\nEnd of story here.\n"
     assert [h.text for h in detect_headings(text)] == ["Intro"]
+
+
+def test_labelled_lines_listed_without_text_of_their_own_are_content_not_headings():
+    text = ("1. Findings\n\nPrice won in most areas.\n\n"
+            "Recommendation 1: Councils should award contracts of at least five years.\n\n"
+            "Recommendation 2: Quality should count for at least half of the score.\n\n"
+            "2. Next steps\n\nWe will report.\n")
+    outline = Outline.of(text)
+    assert [h.path for h in outline.headings] == [("1. Findings",), ("2. Next steps",)]
+    passages = chunk_text("d", text, outline, ChunkSettings(), lambda t: len(t.split()))
+    assert any("Quality should count for at least half" in p.text and p.section == ("1. Findings",)
+               for p in passages)
+
+
+def test_q_and_a_number_labels_a_question_heading():
+    text = "Questions\n\nQ1. Who pays for training?\n\nProviders pay.\n\nQ 2: What about hours?\n\nMost are short.\n"
+    assert [h.path for h in detect_headings(text)] == [
+        ("Questions",), ("Questions", "Q1. Who pays for training?"), ("Questions", "Q 2: What about hours?")]
+    assert [h.text for h in detect_headings("QA\n\nQuality assurance.\n")] == ["QA"]
