@@ -343,6 +343,16 @@ class Client:
             self.conn = None
 
 
+def terminate(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop a child process: SIGTERM, then SIGKILL if it has not exited after ``grace`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Server:
     """``python -m search serve`` in a subprocess on a free port; its startup is timed to its first answer."""
 
@@ -374,12 +384,7 @@ class Server:
         return proc_status_mb(self.proc.pid, field)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
         self._log.close()
 
 

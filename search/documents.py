@@ -15,9 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BadDocument
-from .extract import EXTRACTORS, Extracted
+from .extract import Extracted, extract_docx, extract_pdf, extract_plain
+from .extract_html import extract_html
 from .sections import MAX_HEADING_CHARS, Heading, Outline
 
+EXTRACTORS = {
+    ".txt": extract_plain,
+    ".md": extract_plain,
+    ".html": extract_html,
+    ".htm": extract_html,
+    ".pdf": extract_pdf,
+    ".docx": extract_docx,
+}
 SUPPORTED = tuple(sorted(EXTRACTORS))
 
 

@@ -16,8 +16,8 @@ tail of a paragraph.
 Nesting follows reStructuredText's rule: a heading of a style already open closes back to it;
 a new style opens a level below. Numbered sequences nest by their numbers.
 
-    >>> [h.path for h in detect_headings("1. Scope\\n\\nText.\\n\\nBackground\\n\\nMore.\\n")]
-    [('1. Scope',), ('1. Scope', 'Background')]
+    >>> [h.path for h in detect_headings("1. Scope\\n\\nText.\\n\\n1.1 Who pays\\n\\nMore.\\n\\n2. Plan\\n\\nEnd.\\n")]
+    [('1. Scope',), ('1. Scope', '1.1 Who pays'), ('2. Plan',)]
 """
 from __future__ import annotations
 

@@ -163,11 +163,9 @@ class ServerProcess:
         wait_for(self.url + "/api/health", proc=self.proc)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        from search.bench import terminate
+
+        terminate(self.proc)
         self._log.close()
 
     def log(self) -> str:

@@ -8,7 +8,8 @@ import pytest
 
 from search.documents import load_document, read_source
 from search.errors import BadDocument
-from search.extract import extract_docx, extract_html, extract_pdf, extract_plain
+from search.extract import extract_docx, extract_pdf, extract_plain
+from search.extract_html import extract_html
 
 # -- documents made by the tests ---------------------------------------------------------------
 
