@@ -6,8 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from search.bench import (PASSAGE_WORDS, FixedEncoder, FreshQuestions, bench_questions, exact_top_k, percentiles,
-                          recall_at_k, respell, seed_vocabulary, synthetic_index, synthetic_texts, synthetic_vectors)
+from search.bench import FreshQuestions, bench_questions, percentiles, respell
+from search.bench_scale import (PASSAGE_WORDS, FixedEncoder, exact_top_k, recall_at_k, seed_vocabulary, synthetic_index,
+                                synthetic_texts, synthetic_vectors)
 from search.dense import build_dense, search_dense, stored_vectors
 from search.embed import CachedEncoder, QueryBatcher
 from search.engine import Engine
