@@ -2,10 +2,13 @@
 
 Only documents whose fingerprint changed are read and embedded again; the others keep their
 passages and vectors from the live version when it was built the same way (format, model,
-chunking, representation, extraction). When nothing changed at all, nothing is published:
+chunking, representation, extraction, outline). When nothing changed at all, nothing is
+published; ``build_index(seeds, index, embedder).summary()`` then says::
 
-    >>> build_index(seeds, index, embedder).summary()        # doctest: +SKIP
-    'index is up to date (v-20261122T071500-1a2b): 5 documents (0 added, 0 changed, 0 removed, 5 kept), ...'
+    index is up to date (v-20261122T071500-1a2b): 5 documents (0 added, 0 changed, 0 removed, 5 kept), ...
+
+When only the FAISS or keyword files of the live version are damaged, they are remade from its
+passages and vectors without embedding anything again.
 
 A build killed at any moment leaves the live version serving: the new one is written into a
 temporary folder, renamed, and made live by replacing the ``CURRENT`` pointer in one step.
