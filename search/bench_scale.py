@@ -206,10 +206,10 @@ def scale_in_subprocess(n: int, rounds: int) -> dict:
 def format_scale(points: list[dict]) -> list[str]:
     """The scale runs as plain-text table lines."""
     lines = ["scale: synthetic passages; search is the engine's query path without the encode; times in ms",
-              "       kw top: KeywordIndex.top; kw all: a score for every passage, then the best picked;",
-              f"       recall@10: the dense index's top 10 against exact search, {RECALL_QUERIES} random questions",
-              f"{'passages':>10} {'index':>5} {'build dense':>11} {'build kw':>8} {'search p50':>10} {'p95':>6} {'p99':>6} "
-              f"{'dense p50':>9} {'kw top':>6} {'kw all':>6} {'recall@10':>9} {'RSS MB':>7} {'peak MB':>7}"]
+             "       kw top: KeywordIndex.top; kw all: a score for every passage, then the best picked;",
+             f"       recall@10: the dense index's top 10 against exact search, {RECALL_QUERIES} random questions",
+             f"{'passages':>10} {'index':>5} {'build dense':>11} {'build kw':>8} {'search p50':>10} {'p95':>6} {'p99':>6} "
+             f"{'dense p50':>9} {'kw top':>6} {'kw all':>6} {'recall@10':>9} {'RSS MB':>7} {'peak MB':>7}"]
     for s in points:
         if "error" in s:
             lines.append(f"{s['passages']:>10,} failed: {s['error']}")

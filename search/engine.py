@@ -34,7 +34,7 @@ class Index:
     passages: list[Passage]
     sentences: list[list[tuple[int, int]]]    # per passage, sentence spans relative to its text
     documents: dict[str, store.StoredDocument]
-    vectors: np.ndarray                        # passage vectors: a view of the FAISS index's own storage
+    vectors: np.ndarray                        # a view of FAISS's own storage; vectors.npy if not searchable
     sentence_vectors: np.ndarray
     sentence_offsets: np.ndarray               # passage i's sentences are rows [off[i], off[i+1])
     dense: object
