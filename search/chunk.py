@@ -2,9 +2,9 @@
 
 Every passage is an exact slice of the document: ``doc.text[p.start:p.end] == p.text``.
 
-    >>> from search.sections import Outline
+    >>> from search.sections import detect_outline
     >>> text = "Intro\\n\\nOne. Two.\\n\\nNext part\\n\\nThree.\\n"
-    >>> [(p.text, p.section) for p in chunk_text("d", text, Outline.of(text), ChunkSettings(), len)]
+    >>> [(p.text, p.section) for p in chunk_text("d", text, detect_outline(text), ChunkSettings(), len)]
     [('Intro\\n\\nOne. Two.', ('Intro',)), ('Next part\\n\\nThree.', ('Next part',))]
 """
 from __future__ import annotations
@@ -14,13 +14,14 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Callable
 
-from .sections import Outline
+from .model import Outline, Passage
+from .patterns import BULLET_CLASS
 
 TokenCounter = Callable[[str], int]
 
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "mr", "mrs", "ms", "dr", "st", "no", "vs", "cf", "prof", "inc", "ltd", "co", "al"}
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s)")
-_NEW_UNIT = re.compile(r"^([-•·*–—▪◦●]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s|[A-Z\"“‘'(#])")
+_NEW_UNIT = re.compile(rf"^({BULLET_CLASS}\s|\(?\d{{1,3}}[.)]\s|\(?[a-z][.)]\s|[A-Z\"“‘'(#])")
 
 
 @dataclass(frozen=True)
@@ -31,17 +32,6 @@ class ChunkSettings:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Passage:
-    doc_id: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    section: tuple[str, ...]
-    text: str
 
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

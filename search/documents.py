@@ -17,7 +17,9 @@ from pathlib import Path
 from .errors import BadDocument
 from .extract import Extracted, extract_docx, extract_pdf, extract_plain
 from .extract_html import extract_html
-from .sections import MAX_HEADING_CHARS, Heading, Outline
+from .model import Heading, Outline
+from .patterns import shorten_heading
+from .sections import detect_outline
 
 EXTRACTORS = {
     ".txt": extract_plain,
@@ -102,7 +104,7 @@ def load_document(path: Path, seeds: Path, source: Source | None = None) -> Docu
     text = extracted.text
     if not text.strip():
         raise BadDocument("no text: the file is empty or has no extractable text")
-    outline = Outline.of(text) if extracted.headings is None else marked_outline(text, extracted.headings)
+    outline = detect_outline(text) if extracted.headings is None else marked_outline(text, extracted.headings)
     return Document(
         doc_id=source.doc_id,
         title=extracted.title or derive_title(text, outline, path),
@@ -122,16 +124,8 @@ def marked_outline(text: str, headings) -> Outline:
         while open_ and open_[-1][0] >= level:
             open_.pop()
         open_.append((level, title))
-        out.append(Heading(start, end, text.count("\n", 0, start) + 1, title, tuple(_label(t) for _, t in open_)))
+        out.append(Heading(start, end, text.count("\n", 0, start) + 1, title, tuple(shorten_heading(t) for _, t in open_)))
     return Outline(tuple(out))
-
-
-def _label(heading: str) -> str:
-    """A heading as a section path entry: at most MAX_HEADING_CHARS, cut at a word."""
-    if len(heading) <= MAX_HEADING_CHARS:
-        return heading
-    cut = heading.rfind(" ", 0, MAX_HEADING_CHARS)
-    return heading[: cut if cut > 0 else MAX_HEADING_CHARS]
 
 
 def derive_title(text: str, outline: Outline, path: Path) -> str:

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .keyword import _stemmer
+from .terms import stemmer
 
 _WORD = re.compile(r"\w\w+")
 
@@ -20,7 +20,7 @@ def keyword_ranges(text: str, stems: set[str]) -> list[tuple[int, int]]:
         return []
     matches = list(_WORD.finditer(text))
     words = {m.group().lower() for m in matches}
-    hits = {w for w, s in zip(words, _stemmer().stemWords(list(words))) if s in stems}   # each word stemmed once
+    hits = {w for w, s in zip(words, stemmer().stemWords(list(words))) if s in stems}   # each word stemmed once
     return [m.span() for m in matches if m.group().lower() in hits]
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .chunk import Passage, paragraph_units
-from .sections import MAX_HEADING_CHARS
+from .patterns import MAX_HEADING_CHARS
 from .store import StoredDocument
 
 _SYMBOL = r"[-•·*–—▪◦●]"

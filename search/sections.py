@@ -21,16 +21,17 @@ a new style opens a level below. Numbered sequences nest by their numbers.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 
+from .model import Heading, Outline
+from .patterns import BULLET_CLASS, shorten_heading
+
 OUTLINE_VERSION = 2   # bump when detection changes: a build then sections (and embeds) every document again
-MAX_HEADING_CHARS = 200
 MAX_TITLE_WORDS = 14
 MAX_TITLE_CHARS = 100
 
-_BULLET = re.compile(r"^[-•·*–—▪◦●○■□➢>]\s")
+_BULLET = re.compile(rf"^{BULLET_CLASS}\s")
 _MD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
 _MULTI = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)\.?\s+(\S.*)$")
 _SINGLE = re.compile(r"^\(?(\d{1,3}|[a-zA-Z])([.)])\s+(\S.*)$")
@@ -49,21 +50,6 @@ _DATE = re.compile(r"^((monday|tuesday|wednesday|thursday|friday|saturday|sunday
                    r"(%s)\.?\s+(\d{1,2}(st|nd|rd|th)?,?\s+)?\d{4}$" % _MONTHS, re.I)
 _URL = re.compile(r"(https?://|www\.|\S+@\S+\.\w+)", re.I)
 _ENDS_SENTENCE = re.compile(r"[.!?:;\"”’')\]]\s*$")
-
-
-@dataclass(frozen=True)
-class Heading:
-    """A detected heading: where its text sits and the section path it opens."""
-
-    start: int
-    end: int
-    line: int
-    text: str
-    path: tuple[str, ...]
-
-    @property
-    def level(self) -> int:
-        return len(self.path)
 
 
 @dataclass
@@ -293,37 +279,12 @@ def detect_headings(text: str) -> list[Heading]:
         if c.style and len(stack) == 1:
             top = c
         last_end = c.end_index
-        path = tuple(_heading_text(e.text) for e in stack)
+        path = tuple(shorten_heading(e.text) for e in stack)
         first, last = lines[c.index], lines[c.end_index]
         headings.append(Heading(first.start + first.indent, last.end, first.no, path[-1], path))
     return headings
 
 
-def _heading_text(s: str) -> str:
-    s = " ".join(s.split())
-    if len(s) <= MAX_HEADING_CHARS:
-        return s
-    cut = s.rfind(" ", 0, MAX_HEADING_CHARS)
-    return s[: cut if cut > 0 else MAX_HEADING_CHARS]
-
-
-@dataclass(frozen=True)
-class Outline:
-    """Headings of one document with a fast lookup of the section that holds an offset."""
-
-    headings: tuple[Heading, ...]
-
-    @classmethod
-    def of(cls, text: str) -> "Outline":
-        return cls(tuple(detect_headings(text)))
-
-    def section_at(self, offset: int) -> tuple[str, ...]:
-        starts = [h.start for h in self.headings]
-        i = bisect.bisect_right(starts, offset) - 1
-        return self.headings[i].path if i >= 0 else ()
-
-    def spans(self, length: int) -> list[tuple[int, int, tuple[str, ...]]]:
-        """(start, end, path) of every section, including any text before the first heading."""
-        bounds = [0] + [h.start for h in self.headings] + [length]
-        paths = [()] + [h.path for h in self.headings]
-        return [(bounds[i], bounds[i + 1], paths[i]) for i in range(len(paths)) if bounds[i + 1] > bounds[i]]
+def detect_outline(text: str) -> Outline:
+    """The outline of a plain-text document, from the headings its lines' shapes give."""
+    return Outline(tuple(detect_headings(text)))

@@ -66,9 +66,9 @@ def test_every_sentence_of_the_document_is_in_some_passage(doc_passages):
 def test_long_paragraph_is_cut_at_sentence_ends():
     sentence = "The probation service supervises offenders released from short prison sentences. "
     text = "Intro\n\n" + sentence * 40
-    from search.sections import Outline
+    from search.sections import detect_outline
 
-    passages = chunk_text("d", text, Outline.of(text), ChunkSettings(target_tokens=60, max_tokens=80), count_tokens)
+    passages = chunk_text("d", text, detect_outline(text), ChunkSettings(target_tokens=60, max_tokens=80), count_tokens)
     assert len(passages) > 3
     for p in passages[1:]:
         assert p.text.endswith("sentences.")

@@ -1,6 +1,6 @@
 """Heading detection: a synthetic document with every kind of heading, and things that are not."""
 from search.chunk import ChunkSettings, chunk_text
-from search.sections import Outline, detect_headings
+from search.sections import detect_headings, detect_outline
 
 SYNTHETIC = """City Services Review
 
@@ -130,11 +130,11 @@ def test_markdown_headings_nest_by_level():
 
 
 def test_section_at_returns_the_innermost_enclosing_path():
-    outline = Outline.of(SYNTHETIC)
+    outline = detect_outline(SYNTHETIC)
     at = SYNTHETIC.index("Oversight must stay public")
     assert outline.section_at(at)[-1].startswith("Question C4")
     assert outline.section_at(0) == ("City Services Review",)
-    assert Outline.of("Some preamble text here.\n\nIntro\n\nBody.\n").section_at(0) == ()
+    assert detect_outline("Some preamble text here.\n\nIntro\n\nBody.\n").section_at(0) == ()
     reply = SYNTHETIC.index("A reply inside")
     assert outline.section_at(reply)[-1] == "1. First reader comment on the review."
 
@@ -149,7 +149,7 @@ def test_labelled_lines_listed_without_text_of_their_own_are_content_not_heading
             "Recommendation 1: Councils should award contracts of at least five years.\n\n"
             "Recommendation 2: Quality should count for at least half of the score.\n\n"
             "2. Next steps\n\nWe will report.\n")
-    outline = Outline.of(text)
+    outline = detect_outline(text)
     assert [h.path for h in outline.headings] == [("1. Findings",), ("2. Next steps",)]
     passages = chunk_text("d", text, outline, ChunkSettings(), lambda t: len(t.split()))
     assert any("Quality should count for at least half" in p.text and p.section == ("1. Findings",)

@@ -1,0 +1,169 @@
+"""The records every stage shares: headings, documents, passages, hits and answers, and their JSON.
+
+Nothing here reads a file, loads a model or touches a store; every other module may import it.
+``Document.to_json`` is the row of an index's ``documents.jsonl``; ``SearchResponse.to_json`` is the
+API's search answer (``API.md``), which the web layer, the CLI and the evaluation all print.
+
+    >>> p = Passage("a.txt", 0, 5, 1, 1, ("Scope",), "Hello")
+    >>> Passage.from_json(p.to_json()) == p
+    True
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading: where its text sits (character offsets, 1-based line) and the section path it opens."""
+
+    start: int
+    end: int
+    line: int
+    text: str
+    path: tuple[str, ...]
+
+    @property
+    def level(self) -> int:
+        return len(self.path)
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "end": self.end, "line": self.line, "text": self.text, "path": list(self.path)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Heading":
+        return cls(d["start"], d["end"], d["line"], d["text"], tuple(d["path"]))
+
+
+@dataclass(frozen=True)
+class Outline:
+    """Headings of one document, in order, with a fast lookup of the section that holds an offset."""
+
+    headings: tuple[Heading, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.headings)
+
+    def __iter__(self):
+        return iter(self.headings)
+
+    def section_at(self, offset: int) -> tuple[str, ...]:
+        starts = [h.start for h in self.headings]
+        i = bisect.bisect_right(starts, offset) - 1
+        return self.headings[i].path if i >= 0 else ()
+
+    def spans(self, length: int) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(start, end, path) of every section, including any text before the first heading."""
+        bounds = [0] + [h.start for h in self.headings] + [length]
+        paths = [()] + [h.path for h in self.headings]
+        return [(bounds[i], bounds[i + 1], paths[i]) for i in range(len(paths)) if bounds[i + 1] > bounds[i]]
+
+
+def page_at(pages, offset: int) -> int | None:
+    """The 1-based page holding ``offset``, given where each page starts; None without pages."""
+    return bisect.bisect_right(pages, offset) if pages else None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source document as the index keeps it: the text offsets point into, title, outline, pages.
+
+    ``doc_id`` is the path relative to the seeds folder; ``fingerprint`` the SHA-256 of its bytes;
+    ``pages`` the offset where each page starts (PDF only).
+    """
+
+    doc_id: str
+    title: str
+    fingerprint: str
+    text: str
+    outline: Outline = field(default_factory=Outline)
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        return page_at(self.pages, offset)
+
+    def to_json(self) -> dict:
+        return {"doc_id": self.doc_id, "title": self.title, "fingerprint": self.fingerprint, "text": self.text,
+                "outline": [h.to_json() for h in self.outline], "pages": list(self.pages)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Document":
+        return cls(d["doc_id"], d["title"], d["fingerprint"], d["text"],
+                   Outline(tuple(Heading.from_json(h) for h in d["outline"])), tuple(d["pages"]))
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A cited span: ``document.text[start:end] == text``; lines are 1-based and inclusive."""
+
+    doc_id: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    section: tuple[str, ...]
+    text: str
+
+    def to_json(self) -> dict:
+        return {"doc": self.doc_id, "start": self.start, "end": self.end, "line_start": self.line_start,
+                "line_end": self.line_end, "section": list(self.section), "text": self.text}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Passage":
+        return cls(d["doc"], d["start"], d["end"], d["line_start"], d["line_end"], tuple(d["section"]), d["text"])
+
+
+def passage_anchor(start: int, end: int) -> str:
+    """The id of a passage's element on the document page, and its citation url's fragment."""
+    return f"p-{start}-{end}"
+
+
+def citation_url(doc_id: str, start: int, end: int, joined: bool = False) -> str:
+    """``/doc/<id>#p-START-END``; a joined span carries ``?span=START-END`` so the page can mark it."""
+    span = f"?span={start}-{end}" if joined else ""
+    return f"/doc/{quote(doc_id)}{span}#{passage_anchor(start, end)}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked result: a passage (or neighbours of one paragraph joined), its score and highlights."""
+
+    rank: int
+    score: float
+    passage: Passage
+    title: str
+    page: int | None
+    highlights: list[dict]
+    joined: bool = False    # neighbouring passages of one paragraph shown as one result
+
+    def citation_url(self) -> str:
+        p = self.passage
+        return citation_url(p.doc_id, p.start, p.end, self.joined)
+
+    def to_json(self) -> dict:
+        """The result object of API.md."""
+        p = self.passage
+        citation = {"doc": p.doc_id, "title": self.title, "section": list(p.section), "start": p.start, "end": p.end,
+                    "line_start": p.line_start, "line_end": p.line_end, "url": self.citation_url()}
+        if self.page is not None:
+            citation["page"] = self.page
+        return {"rank": self.rank, "score": self.score, "text": p.text, "highlights": self.highlights,
+                "citation": citation}
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    """One answer: the question as searched, k, time in milliseconds, the index version, the hits."""
+
+    query: str
+    k: int
+    took_ms: float
+    version: str
+    results: list[Hit]
+
+    def to_json(self) -> dict:
+        """The search answer of API.md."""
+        return {"query": self.query, "k": self.k, "took_ms": self.took_ms, "index_version": self.version,
+                "results": [h.to_json() for h in self.results]}
