@@ -16,6 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
+class DocumentLimits:
+    """Bounds on what one source document may cost; a document over one is skipped or cut, with a reason."""
+
+    max_file_bytes: int = 64 * 2**20
+    max_text_chars: int = 4_000_000
+    max_part_bytes: int = 256 * 2**20
+    max_headings: int = 5000
+    max_heading_depth: int = 8
+    seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class Settings:
     seeds: Path = field(default=ROOT / "seeds", metadata={"help": "folder of source documents"})
     index: Path = field(default=ROOT / "index", metadata={"help": "folder the build writes and the server reads"})
@@ -32,6 +44,19 @@ class Settings:
     cache_size: int = field(default=1024, metadata={"help": "query embeddings kept in memory"})
     torch_threads: int = field(default=1, metadata={"help": "intra-op threads per encode; requests run in parallel"})
     log_level: str = field(default="INFO", metadata={"help": "logging level"})
+    max_file_mb: float = field(default=64.0, metadata={"help": "largest source file read, in MB; larger ones are skipped"})
+    max_text_chars: int = field(default=4_000_000, metadata={"help": "most characters of text kept from one document; "
+                                                                      "the rest is cut with a warning"})
+    max_part_mb: float = field(default=256.0, metadata={"help": "largest decompressed part of a Word or PDF file, in MB "
+                                                                "(checked before it is read whole)"})
+    max_headings: int = field(default=5000, metadata={"help": "most headings kept per document"})
+    max_heading_depth: int = field(default=8, metadata={"help": "deepest heading nesting; deeper headings nest at this depth"})
+    doc_seconds: float = field(default=60.0, metadata={"help": "time budget to read and section one document; "
+                                                               "a document over it is skipped"})
+
+    def limits(self) -> "DocumentLimits":
+        return DocumentLimits(int(self.max_file_mb * 2**20), self.max_text_chars, int(self.max_part_mb * 2**20),
+                              self.max_headings, self.max_heading_depth, self.doc_seconds)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
