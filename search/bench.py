@@ -300,10 +300,10 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from . import store
     from .embed import CachedEncoder, SentenceTransformerEmbedder, model_path
-    from .engine import Engine, load_index
+    from .engine import Engine
     from .errors import IndexMismatch, IndexMissing
+    from .stores import open_store
 
     settings = Settings.from_env(index=index)
     questions = bench_questions()
@@ -324,7 +324,7 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
         report["build"] = {**measure_build(settings.seeds, work / "index", embedder), "torch_threads": build_threads}
         torch.set_num_threads(settings.torch_threads)   # the server's setting from here on
         try:
-            store.current_version(settings.index)
+            open_store(settings, embedder)
             served = settings.index
         except (IndexMissing, IndexMismatch):
             served = work / "index"
@@ -336,7 +336,7 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
             report["startup_s"] = round(server.startup_s, 2)
             report["startup_cpu_s"] = round(server.startup_cpu_s, 2)
             floor_model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
-            engine = Engine(load_index(served, embedder), CachedEncoder(embedder, settings.cache_size))
+            engine = Engine(open_store(settings.replace(index=served), embedder), CachedEncoder(embedder, settings.cache_size))
             client = Client(server.port)
 
             def floor_encode(q: str) -> None:

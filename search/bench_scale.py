@@ -108,41 +108,38 @@ class FixedEncoder:
 
 def synthetic_index(vectors: np.ndarray, texts: list[str], kind: str | None = None,
                     passages_per_doc: int = 100):
-    """An ``engine.Index`` over synthetic passages (one sentence each), and its build times."""
-    from . import store
-    from .chunk import Passage
-    from .dense import build_dense, choose_kind, stored_vectors
-    from .engine import Index
+    """A ``FolderStore`` over synthetic passages (one sentence each), held in memory, and its build times."""
     from .fusion import FusionSettings
-    from .keyword import KeywordIndex, build_keyword
+    from .model import Document, Passage
+    from .stores.folder import FolderStore
+    from .stores.folder.dense import build_dense, choose_kind
+    from .stores.folder.keyword import KeywordIndex, build_keyword
 
     n = len(texts)
     kind = kind or choose_kind(n)
     t0 = time.perf_counter()
     dense = build_dense(vectors, kind)
-    vectors = stored_vectors(dense)   # as load_index does: one copy, the one FAISS holds
     t1 = time.perf_counter()
     keyword = KeywordIndex(build_keyword(texts))
     t2 = time.perf_counter()
     doc_ids = [f"synthetic-{d:05d}" for d in range((n + passages_per_doc - 1) // passages_per_doc)]
     sections = (("Part A",), ("Part B",))   # neighbours differ, so fusion never joins them into one span
     passages = [Passage(doc_ids[i // passages_per_doc], 0, len(t), 1, 1, sections[i % 2], t) for i, t in enumerate(texts)]
-    documents = {d: store.StoredDocument(d, d, "", "", [], []) for d in doc_ids}
+    documents = {d: Document(d, d, "", "") for d in doc_ids}
     manifest = {"passages": n, "dense_index": kind, "fusion": FusionSettings().as_dict()}
-    index = Index(folder=Path(f"synthetic-{n}"), manifest=manifest, passages=passages,
-                  sentences=[[(0, len(t))] for t in texts], documents=documents, vectors=vectors,
-                  sentence_vectors=vectors, sentence_offsets=np.arange(n + 1, dtype=np.int64), dense=dense,
-                  keyword=keyword, doc_passages={d: np.arange(i * passages_per_doc, min(n, (i + 1) * passages_per_doc))
-                                                 for i, d in enumerate(doc_ids)})
-    return index, {"kind": kind, "dense_s": round(t1 - t0, 2), "keyword_s": round(t2 - t1, 2)}
+    # one copy of the vectors, the one FAISS holds, serves passages and their one sentence each (as loading does)
+    from .stores.folder.dense import stored_vectors
+    store = FolderStore(Path(f"synthetic-{n}"), manifest, passages, [[(0, len(t))] for t in texts], documents,
+                        dense, keyword, stored_vectors(dense))
+    return store, {"kind": kind, "dense_s": round(t1 - t0, 2), "keyword_s": round(t2 - t1, 2)}
 
 
 def scale_point(n: int, rounds: int = 2, seed: int = 0) -> dict:
     """Build a synthetic index of ``n`` passages and time the engine's query path over it."""
     import faiss
 
-    from .dense import search_dense
     from .engine import Engine
+    from .stores.folder.dense import search_dense
 
     questions = bench_questions()
     t0 = time.perf_counter()
@@ -157,7 +154,7 @@ def scale_point(n: int, rounds: int = 2, seed: int = 0) -> dict:
     rss = proc_status_mb("self", "VmRSS")
     qvecs = synthetic_vectors(len(questions), seed=seed + 1)
     engine = Engine(index, FixedEncoder(dict(zip(questions, qvecs))))
-    candidates = index.fusion.candidates
+    candidates = engine.fusion.candidates
 
     for q in questions[:5]:
         engine.search(q, 10)

@@ -3,7 +3,7 @@
 Only documents whose fingerprint changed are read and embedded again; the others keep their
 passages and vectors from the live version when it was built the same way (format, model,
 chunking, representation, extraction, outline). When nothing changed at all, nothing is
-published; ``build_index(seeds, index, embedder).summary()`` then says::
+published; ``build_index(seeds, writer, encoder).summary()`` then says::
 
     index is up to date (v-20261122T071500-1a2b): 5 documents (0 added, 0 changed, 0 removed, 5 kept), ...
 
@@ -15,10 +15,6 @@ temporary folder, renamed, and made live by replacing the ``CURRENT`` pointer in
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,17 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
-from .chunk import ChunkSettings, Passage, chunk_text, sentence_spans
-from .dense import build_dense, choose_kind, save_dense
-from .documents import Document, discover, load_document, read_source
-from .embed import Embedder, count_tokens
-from .errors import BadDocument, IndexMismatch, IndexMissing, SearchError
+from .chunk import ChunkSettings, chunk_text, sentence_spans
+from .documents import discover, load_document, read_source
+from .embed import Embedder as Encoder, count_tokens
+from .errors import BadDocument, IndexMismatch
 from .extract import EXTRACT_VERSION
 from .fusion import FusionSettings
-from .keyword import DEFAULT_STOPWORDS, build_keyword, save_keyword
+from .model import Document, Passage
 from .represent import RepresentSettings, dense_text, keyword_text
 from .sections import OUTLINE_VERSION
+from .settings import Settings
+from .stores import open_writer
+from .stores.base import DocumentParts, LiveVersion, StoreWriter
+from .terms import DEFAULT_STOPWORDS
 
 KEYWORD_PARAMS = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": DEFAULT_STOPWORDS}
 
@@ -71,140 +69,106 @@ class BuildReport:
         return line
 
 
-@dataclass
-class _DocPassages:
-    document: Document | store.StoredDocument
-    passages: list[Passage]
-    sentences: list[list[tuple[int, int]]]
-    vectors: np.ndarray | None = None
-    sentence_vectors: np.ndarray | None = None
-
-
-@contextlib.contextmanager
-def _build_lock(index_dir: Path):
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".build.lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SearchError(f"another build is running on {index_dir}") from None
-        yield
-
-
 def passage_sentences(p: Passage, text: str) -> list[tuple[int, int]]:
     return [(a - p.start, b - p.start) for a, b in sentence_spans(text, p.start, p.end)]
 
 
-class _Live:
-    """The live version, loaded and checked, with what a new build may take from it."""
-
-    def __init__(self, index_dir: Path, embedder: Embedder, chunking: ChunkSettings, represent: RepresentSettings):
-        from .engine import load_index
-
-        self.index, self.why_not, self.damage = None, "", ""
-        try:
-            index = load_index(index_dir, embedder)
-        except IndexMissing:
-            return
-        except Exception as exc:  # damaged or foreign
-            reason = str(exc).split("; " + store.REBUILD_HINT)[0]
-            try:  # only the FAISS or keyword files: passages and vectors are still good to reuse
-                index = load_index(index_dir, embedder, searchable=False)
-                self.damage = reason
-            except Exception:  # the build starts afresh and replaces it
-                self.why_not = f"the live index cannot be used ({reason})"
-                return
-        m = index.manifest
-        for name, now in (("chunking", chunking.as_dict()), ("represent", represent.as_dict()),
-                          ("extract_version", EXTRACT_VERSION), ("outline_version", OUTLINE_VERSION)):
-            if m.get(name) != now:
-                self.why_not = f"{name} changed from {m.get(name)} to {now}"
-                return
-        self.index = index
-
-    @property
-    def documents(self) -> dict[str, store.StoredDocument]:
-        return self.index.documents if self.index else {}
-
-    def parts(self, doc_id: str) -> _DocPassages:
-        ix = self.index
-        ids = ix.doc_passages.get(doc_id, np.zeros(0, dtype=np.int64))
-        starts, lengths = ix.sentence_offsets[ids], ix.sentence_offsets[ids + 1] - ix.sentence_offsets[ids]
-        # the sentence rows of those passages: each passage's run [start, start + length), in order
-        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-        return _DocPassages(ix.documents[doc_id], [ix.passages[i] for i in ids], [ix.sentences[i] for i in ids],
-                            ix.vectors[ids], ix.sentence_vectors[rows])
-
-    def same_settings(self, fusion: FusionSettings) -> bool:
-        m = self.index.manifest if self.index else {}
-        return not self.damage and m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
+def _reusable(live: LiveVersion, chunking: ChunkSettings, represent: RepresentSettings) -> LiveVersion:
+    """The live version, unless it was built another way (then ``why_not`` says how)."""
+    m = live.manifest
+    for name, now in (("chunking", chunking.as_dict()), ("represent", represent.as_dict()),
+                      ("extract_version", EXTRACT_VERSION), ("outline_version", OUTLINE_VERSION)):
+        if live.version and not live.why_not and m.get(name) != now:
+            live.why_not = f"{name} changed from {m.get(name)} to {now}"
+    return live
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+def _same_settings(live: LiveVersion, fusion: FusionSettings) -> bool:
+    m = live.manifest
+    return live.usable() and not live.damage and m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
+
+
+def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
     if not texts:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return embedder.encode(texts, progress=progress)
+        return np.zeros((0, encoder.dim), dtype=np.float32)
+    return encoder.encode(texts, progress=progress)
 
 
-def build_index(seeds: Path, index_dir: Path, embedder: Embedder, chunking: ChunkSettings = ChunkSettings(),
+def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunking: ChunkSettings = ChunkSettings(),
                 fusion: FusionSettings = FusionSettings(), represent: RepresentSettings = RepresentSettings(),
                 strict: bool = False, progress: bool = True,
                 log=lambda msg: print(msg, file=sys.stderr)) -> BuildReport:
-    """Bring the index up to date with ``seeds``; the old version serves until the new one is live.
+    """Bring the store up to date with ``seeds``; the old version serves until the new one is live.
 
-    Unusable documents are reported and skipped (``strict``: the build stops, changing nothing).
+    ``store`` is a ``StoreWriter`` (``stores.open_writer(settings)``) or an index folder's path.
+    Unusable documents are reported and skipped (``strict``: the build stops, changing nothing:
+    ``BadDocument``). ``SearchError`` when another build holds the store.
     """
     t0 = time.perf_counter()
-    seeds, index_dir = Path(seeds), Path(index_dir)
+    seeds = Path(seeds)
+    writer = open_writer(Settings(index=Path(store))) if isinstance(store, (str, Path)) else store
     report = BuildReport()
-    with _build_lock(index_dir):
-        store.prune(index_dir)  # abandoned temporaries of killed builds
-        live = _Live(index_dir, embedder, chunking, represent)
+    with writer.lock():
+        live = _reusable(writer.live(encoder.name, encoder.dim), chunking, represent)
         report.reused_nothing, report.repaired = live.why_not, live.damage
-        fresh, parts = _read_seeds(seeds, live, report, log)
+        fresh, parts = _read_seeds(seeds, writer, live, report, log)
         if strict and report.skipped:
             raise BadDocument(f"{len(report.skipped)} documents cannot be used, so nothing was changed (--strict): "
                               + "; ".join(f"{d}: {why}" for d, why in report.skipped))
         if not fresh and not parts:
             raise BadDocument(f"no usable documents in {seeds}; nothing was changed")
         report.documents = len(fresh) + len(parts)
-        if not fresh and not report.removed and live.same_settings(fusion):
-            report.version = live.index.version
-            report.passages = len(live.index.passages)
+        if not fresh and not report.removed and _same_settings(live, fusion):
+            report.version = live.version
+            report.passages = live.passages
             report.seconds = time.perf_counter() - t0
             return report
 
-        parts.update(_embed_documents(fresh, embedder, chunking, represent, progress, log))
+        parts.update(_embed_documents(fresh, encoder, chunking, represent, progress, log))
         ordered = [parts[d] for d in sorted(parts)]
-        tmp, final = store.new_version_dir(index_dir)
+        titles = {part.document.doc_id: part.document.title for part in ordered}
+        keyword_texts = [keyword_text(p, titles[p.doc_id], represent) for part in ordered for p in part.passages]
+        manifest = {
+            "model": encoder.name,
+            "dim": encoder.dim,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "extract_version": EXTRACT_VERSION,
+            "outline_version": OUTLINE_VERSION,
+            "chunking": chunking.as_dict(),
+            "fusion": fusion.as_dict(),
+            "represent": represent.as_dict(),
+            "keyword": KEYWORD_PARAMS,
+        }
+        version = writer.write(ordered, manifest, keyword_texts)
         try:
-            _write_version(tmp, ordered, embedder, chunking, fusion, represent)
-            _check_version(tmp, embedder)
-            store.publish(index_dir, tmp, final)
+            _check_version(writer.open(version, encoder), encoder, version)
+            writer.publish(version)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            writer.discard(version)
             raise
     report.published = True
-    report.version = final.name
+    report.version = version
     report.passages = sum(len(p.passages) for p in ordered)
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _read_seeds(seeds: Path, live: _Live, report: BuildReport, log) -> tuple[list[Document], dict[str, _DocPassages]]:
+def _read_seeds(seeds: Path, writer: StoreWriter, live: LiveVersion, report: BuildReport,
+                log) -> tuple[list[Document], dict[str, DocumentParts]]:
     """(documents to embed, reusable parts by id); fills in the report's counts and skips.
 
     A file whose fingerprint matches the live version is not even extracted again.
     """
     fresh: list[Document] = []
-    reused: dict[str, _DocPassages] = {}
+    reused: dict[str, DocumentParts] = {}
+    known = live.fingerprints if live.usable() else {}
     for path in discover(seeds):
         doc_id = path.relative_to(seeds).as_posix()
-        old = live.documents.get(doc_id)
+        old = known.get(doc_id)
         try:
             source = read_source(path, seeds)
-            if old is not None and old.fingerprint == source.fingerprint:
-                reused[doc_id] = live.parts(doc_id)
+            if old == source.fingerprint:
+                reused[doc_id] = writer.reuse(doc_id)
                 report.kept.append(doc_id)
                 continue
             fresh.append(load_document(path, seeds, source))
@@ -214,25 +178,25 @@ def _read_seeds(seeds: Path, live: _Live, report: BuildReport, log) -> tuple[lis
             continue
         (report.changed if old is not None else report.added).append(doc_id)
     seen = set(reused) | {d.doc_id for d in fresh}
-    report.removed = sorted(d for d in live.documents if d not in seen)
+    report.removed = sorted(d for d in known if d not in seen)
     return fresh, reused
 
 
-def _embed_documents(docs: list[Document], embedder: Embedder, chunking: ChunkSettings, represent: RepresentSettings,
-                     progress: bool, log) -> dict[str, _DocPassages]:
+def _embed_documents(docs: list[Document], encoder: Encoder, chunking: ChunkSettings, represent: RepresentSettings,
+                     progress: bool, log) -> dict[str, DocumentParts]:
     """Chunk the new and changed documents and embed their passages and sentences in two batches."""
-    parts: dict[str, _DocPassages] = {}
+    parts: dict[str, DocumentParts] = {}
     dense_inputs, sentence_inputs = [], []
     for doc in docs:
         ps = chunk_text(doc.doc_id, doc.text, doc.outline, chunking, count_tokens)
         sents = [passage_sentences(p, doc.text) for p in ps]
-        parts[doc.doc_id] = _DocPassages(doc, ps, sents)
+        parts[doc.doc_id] = DocumentParts(doc, ps, sents)
         dense_inputs.extend(dense_text(p, doc.title, represent) for p in ps)
         sentence_inputs.extend(p.text[a:b] for p, ss in zip(ps, sents) for a, b in ss)
     if docs:
         log(f"embedding {len(dense_inputs)} passages and {len(sentence_inputs)} sentences of {len(docs)} documents")
-    vectors = _embed(embedder, dense_inputs, progress)
-    svectors = _embed(embedder, sentence_inputs, progress)
+    vectors = _embed(encoder, dense_inputs, progress)
+    svectors = _embed(encoder, sentence_inputs, progress)
     pv = sv = 0
     for part in parts.values():
         n, m = len(part.passages), sum(len(s) for s in part.sentences)
@@ -241,65 +205,15 @@ def _embed_documents(docs: list[Document], embedder: Embedder, chunking: ChunkSe
     return parts
 
 
-def _stored(doc) -> store.StoredDocument:
-    if isinstance(doc, store.StoredDocument):
-        return doc
-    outline = [{"start": h.start, "end": h.end, "line": h.line, "text": h.text, "path": list(h.path)}
-               for h in doc.outline.headings]
-    return store.StoredDocument(doc.doc_id, doc.title, doc.fingerprint, doc.text, outline, list(doc.pages))
-
-
-def _write_version(tmp: Path, parts: list[_DocPassages], embedder: Embedder, chunking: ChunkSettings,
-                   fusion: FusionSettings, represent: RepresentSettings) -> None:
-    tmp.mkdir(parents=True)
-    passages = [p for part in parts for p in part.passages]
-    sentences = [s for part in parts for s in part.sentences]
-    docs = [_stored(part.document) for part in parts]
-    vectors = np.concatenate([part.vectors for part in parts]).astype(np.float32)
-    svectors = np.concatenate([part.sentence_vectors for part in parts]).astype(np.float32)
-    store.write_jsonl(tmp / "documents.jsonl", (vars(d) for d in docs))
-    store.write_jsonl(tmp / "passages.jsonl",
-                      ({**store.passage_to_json(p), "sentences": [list(s) for s in ss]} for p, ss in zip(passages, sentences)))
-    store.save_vectors(tmp, vectors)
-    store.save_vectors(tmp, svectors, name="sentence_vectors.npy")
-    kind = choose_kind(len(vectors))
-    save_dense(build_dense(vectors, kind), tmp / "dense.faiss")
-    titles = {d.doc_id: d.title for d in docs}
-    (tmp / "keyword").mkdir()
-    keyword_texts = [keyword_text(p, titles[p.doc_id], represent) for p in passages]
-    save_keyword(build_keyword(keyword_texts, KEYWORD_PARAMS["stopwords"]), tmp / "keyword")
-    manifest = {
-        "format_version": store.FORMAT_VERSION,
-        "model": embedder.name,
-        "dim": embedder.dim,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "version": tmp.name.removeprefix(".tmp-"),
-        "passages": len(passages),
-        "sentences": len(svectors),
-        "dense_index": kind,
-        "extract_version": EXTRACT_VERSION,
-        "outline_version": OUTLINE_VERSION,
-        "chunking": chunking.as_dict(),
-        "fusion": fusion.as_dict(),
-        "represent": represent.as_dict(),
-        "keyword": KEYWORD_PARAMS,
-        "documents": {d.doc_id: {"fingerprint": d.fingerprint, "title": d.title,
-                                 "passages": len(part.passages), "chars": len(d.text)}
-                      for d, part in zip(docs, parts)},
-        "files": store.file_sizes(tmp),   # written last: loading checks every file is whole
-    }
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-
-
-def _check_version(folder: Path, embedder: Embedder) -> None:
-    """Load the new version as the server would and ask it one question before switching."""
+def _check_version(store, encoder: Encoder, version: str) -> None:
+    """Ask the new version one question, as the server would, before switching to it."""
     from .embed import CachedEncoder
-    from .engine import Engine, load_index
+    from .engine import Engine
 
-    index = load_index(folder.parent, embedder, folder=folder)
-    if not index.passages:
+    first = store.passages([0]) if store.info().get("passages") else []
+    if not first:
         raise BadDocument("the documents hold no text to index; nothing was changed")
-    probe = " ".join(index.passages[0].text.split()[:12]) or "test"
-    response = Engine(index, CachedEncoder(embedder, size=1)).search(probe, k=3)
+    probe = " ".join(first[0].text.split()[:12]) or "test"
+    response = Engine(store, CachedEncoder(encoder, size=1)).search(probe, k=3)
     if not response.results:
-        raise IndexMismatch(f"the new index in {folder} answered no results to a test query; nothing was changed")
+        raise IndexMismatch(f"the new index {version} answered no results to a test query; nothing was changed")

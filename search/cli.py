@@ -47,12 +47,13 @@ def load_embedder(settings: Settings):
 
 def cmd_build(args) -> int:
     from .build import build_index
+    from .stores import open_writer
     from .chunk import ChunkSettings
 
     settings = _settings(args)
     from .embed import LazyEmbedder
 
-    report = build_index(settings.seeds, settings.index, LazyEmbedder(), ChunkSettings(),
+    report = build_index(settings.seeds, open_writer(settings), LazyEmbedder(), ChunkSettings(),
                          strict=args.strict, progress=not args.quiet)
     print(report.summary())
     return 0
@@ -60,16 +61,15 @@ def cmd_build(args) -> int:
 
 def cmd_query(args) -> int:
     from .embed import CachedEncoder
-    from .engine import Engine, load_index
+    from .engine import Engine
+    from .stores import open_store
 
     settings = _settings(args)
     embedder = load_embedder(settings)
-    engine = Engine(load_index(settings.index, embedder), CachedEncoder(embedder))
+    engine = Engine(open_store(settings, embedder), CachedEncoder(embedder))
     response = engine.search(args.question, args.k, args.doc or None)
     if args.json:
-        from web.api import response_json
-
-        print(json.dumps(response_json(response), ensure_ascii=False, indent=2))
+        print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
         return 0
     print(f"{len(response.results)} passages in {response.took_ms:.1f} ms (index {response.version})\n")
     for hit in response.results:
@@ -82,20 +82,18 @@ def cmd_query(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from . import store
-    from .errors import IndexMissing
+    from .stores import has_index
 
     settings = _settings(args)
     setup_logging(settings.log_level)
     log = logging.getLogger("search.serve")
     embedder = load_embedder(settings)
-    try:
-        store.current_version(settings.index)
-    except IndexMissing:
+    if not has_index(settings):
         from .build import build_index
+        from .stores import open_writer
 
         log.info("no index in %s: building it from %s first", settings.index, settings.seeds)
-        report = build_index(settings.seeds, settings.index, embedder, progress=False,
+        report = build_index(settings.seeds, open_writer(settings), embedder, progress=False,
                              log=lambda m: log.warning(m))
         log.info(report.summary())
     from waitress.server import BaseWSGIServer, create_server

@@ -8,7 +8,6 @@ is the SHA-256 of the file's bytes, so a build can tell an unchanged file withou
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 from .errors import BadDocument
 from .extract import Extracted, extract_docx, extract_pdf, extract_plain
 from .extract_html import extract_html
-from .model import Heading, Outline
+from .model import Document, Heading, Outline, page_at  # noqa: F401 (page_at: re-exported)
 from .patterns import shorten_heading
 from .sections import detect_outline
 
@@ -30,24 +29,6 @@ EXTRACTORS = {
     ".docx": extract_docx,
 }
 SUPPORTED = tuple(sorted(EXTRACTORS))
-
-
-@dataclass(frozen=True)
-class Document:
-    doc_id: str
-    title: str
-    text: str
-    fingerprint: str
-    outline: Outline
-    pages: tuple[int, ...] = field(default=())  # offset where each page starts (PDF only)
-
-    def page_at(self, offset: int) -> int | None:
-        return page_at(self.pages, offset)
-
-
-def page_at(pages, offset: int) -> int | None:
-    """The 1-based page holding ``offset``, given where each page starts; None without pages."""
-    return bisect.bisect_right(pages, offset) if pages else None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""The engine's exceptions. Adapters (CLI, web) translate each one once."""
+"""The engine's exceptions. Adapters (CLI, web) translate each one once.
+
+Importing this module loads nothing else: no FAISS, torch or bm25s.
+"""
+
+REBUILD_HINT = "run `python -m search build` to build it"   # the fix named by every unusable-index message
 
 
 class SearchError(Exception):

@@ -19,8 +19,9 @@ import math
 from pathlib import Path
 
 from .embed import CachedEncoder, SentenceTransformerEmbedder
-from .engine import Engine, load_index
+from .engine import Engine
 from .settings import Settings
+from .stores import open_store
 
 METRICS = ["ndcg10", "recall5", "recall10", "mrr10", "success1", "success5"]
 
@@ -92,13 +93,12 @@ def aggregate(rows: list[dict]) -> dict:
 
 def evaluate(engine: Engine, questions: list[dict], k: int = 10, texts: dict[str, str] | None = None) -> dict:
     """The report: {"all": {...}, "<kind>": {...}} with the metrics of score.py."""
-    from web.api import hit_json  # the exact JSON the API answers
-
-    texts = texts or {d: doc.text for d, doc in engine.index.documents.items()}
+    store = engine.store
+    texts = texts or {d: store.document(d).text for d in store.document_ids()}
     rows = []
     for q in questions:
         response = engine.search(q["query"], k)
-        row = score_question(q, [hit_json(h) for h in response.results], texts, k)
+        row = score_question(q, [h.to_json() for h in response.results], texts, k)  # the API's JSON
         row["kind"] = q.get("kind", "all")
         row["id"] = q.get("id")
         rows.append(row)
@@ -113,7 +113,7 @@ def evaluate(engine: Engine, questions: list[dict], k: int = 10, texts: dict[str
 
 def evaluate_file(path: Path, settings: Settings, k: int = 10, seeds: Path | None = None, embedder=None) -> dict:
     embedder = embedder or SentenceTransformerEmbedder(threads=settings.torch_threads)
-    engine = Engine(load_index(settings.index, embedder), CachedEncoder(embedder))
+    engine = Engine(open_store(settings, embedder), CachedEncoder(embedder))
     texts = None
     if seeds is not None:
         texts = {p.relative_to(seeds).as_posix(): p.read_text(encoding="utf-8") for p in Path(seeds).rglob("*") if p.is_file()}

@@ -1,6 +1,6 @@
-"""Hybrid ranking: dense and keyword candidates, normalised score fusion, split paragraphs joined.
+"""Hybrid ranking over a store's candidates: normalised score fusion, split paragraphs joined.
 
-The settings live in the index manifest, so a version always ranks the way it was built to.
+Fusion works on ``Candidates`` arrays only, never on a store. The settings live in the index manifest, so a version always ranks the way it was built to.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from .dense import search_dense
+from .stores.base import Candidates
 
 
 @dataclass(frozen=True)
@@ -37,76 +37,64 @@ def _minmax(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
 
 
-def best_sentence(ix, cand: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-    """Cosine of each candidate passage's closest sentence to the question."""
-    starts = ix.sentence_offsets[cand]
-    lengths = ix.sentence_offsets[cand + 1] - starts
-    firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    rows = np.repeat(starts - firsts, lengths) + np.arange(int(lengths.sum()))
-    return np.maximum.reduceat(ix.sentence_vectors[rows] @ qvec, firsts)
+def fuse(cands: Candidates, k: int, settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
+    """(passage ids, score) of the best k results, best first; a result may join adjacent passages.
 
-
-def fuse(ix, qvec: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,
-         settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
-    """(passage ids, score) of the best k results, best first; a result may join adjacent passages."""
-    n = max(settings.candidates, 4 * k)
-    dense = search_dense(ix.dense, qvec, n, allowed)
-    kw_top, _ = ix.keyword.top(terms, n, allowed)  # reads only the postings of the question's terms
-    cand = np.unique(np.concatenate([dense.ids, kw_top.astype(np.int64)]))
-    if len(cand) == 0:
+    Normalised score fusion: the dense score (``sentence_weight`` of it from the best sentence) is
+    min-max scaled over the candidates, BM25 is divided by its best, and the two are mixed by
+    ``dense_weight``; with no keyword match the dense score alone ranks.
+    """
+    if len(cands.ids) == 0:
         return []
-    cos = ix.vectors[cand] @ qvec
+    cos = cands.cosine
     if settings.sentence_weight:
-        cos = (1 - settings.sentence_weight) * cos + settings.sentence_weight * best_sentence(ix, cand, qvec)
-    kw = ix.keyword.scores_of(terms, cand)
+        cos = (1 - settings.sentence_weight) * cos + settings.sentence_weight * cands.best_sentence
+    kw = cands.bm25
     w = settings.dense_weight
-    if terms and settings.rarity_shift:
-        w = float(np.clip(w - settings.rarity_shift * (ix.keyword.rarity(terms) - 0.5), 0.05, 0.95))
+    if kw.any() and settings.rarity_shift:
+        w = float(np.clip(w - settings.rarity_shift * (cands.rarity - 0.5), 0.05, 0.95))
     if not kw.any():
         w = 1.0
     score = w * _minmax(cos) + (1 - w) * (kw / kw.max() if kw.any() else kw)
     order = np.argsort(-score, kind="stable")
-    return _diversify([(int(cand[i]), float(score[i])) for i in order], ix, k, settings)
+    return _diversify([(int(i), float(score[i])) for i in order], cands, k, settings)
 
 
-def _same_paragraph(ix, a: int, b: int) -> bool:
-    """Passages a < b are neighbours cut from one paragraph of one section."""
-    pa, pb = ix.passages[a], ix.passages[b]
-    if b != a + 1 or pa.doc_id != pb.doc_id or pa.section != pb.section:
-        return False
-    gap = ix.documents[pa.doc_id].text[pa.end:pb.start]
-    return "\n\n" not in gap and not gap.strip()
-
-
-def _diversify(ranked: list[tuple[int, float]], ix, k: int, settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
-    """Groups of passage ids with their score, best first.
+def _diversify(ranked: list[tuple[int, float]], cands: Candidates, k: int,
+               settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
+    """Groups of passage ids with their score, best first; ``ranked`` holds (candidate row, score).
 
     A passage cut from the same paragraph as a better one joins it (one result, not two). One
     document fills at most ``max_doc_share`` of the page while passages of other documents score
     at least ``other_doc_min`` of the best score; spare passages fill the page otherwise.
     """
+    ids = cands.ids
+
+    def same_paragraph(a: int, b: int) -> bool:   # rows a, b: passage b continues passage a's paragraph
+        return int(ids[b]) == int(ids[a]) + 1 and bool(cands.joins_previous[b])
+
     quota = max(1, math.ceil(settings.max_doc_share * k)) if settings.max_doc_share else k
     floor = (ranked[0][1] * settings.other_doc_min) if ranked else 0.0
-    groups: list[list] = []          # [ids, score]
+    groups: list[list] = []          # [rows sorted by passage id, score]
     deferred: list[tuple[int, float]] = []
     per_doc: dict[str, int] = {}
-    for pid, score in ranked:
+    for row, score in ranked:
         if len(groups) == k:
             break
         joined = next((g for g in groups if len(g[0]) < 3 and (
-            _same_paragraph(ix, g[0][-1], pid) or _same_paragraph(ix, pid, g[0][0]))), None)
+            same_paragraph(g[0][-1], row) or same_paragraph(row, g[0][0]))), None)
         if joined is not None:
-            joined[0] = sorted(joined[0] + [pid])
+            joined[0] = sorted(joined[0] + [row], key=lambda r: ids[r])
             continue
-        doc = ix.passages[pid].doc_id
+        doc = cands.doc_ids[row]
         if per_doc.get(doc, 0) >= quota or (per_doc and doc not in per_doc and score < floor and deferred):
-            deferred.append((pid, score))
+            deferred.append((row, score))
             continue
-        groups.append([[pid], score])
+        groups.append([[row], score])
         per_doc[doc] = per_doc.get(doc, 0) + 1
-    for pid, score in deferred:
+    for row, score in deferred:
         if len(groups) == k:
             break
-        groups.append([[pid], score])
+        groups.append([[row], score])
     groups.sort(key=lambda g: -g[1])
-    return [(tuple(ids), score) for ids, score in groups[:k]]
+    return [(tuple(int(ids[r]) for r in rows), score) for rows, score in groups[:k]]

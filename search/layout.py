@@ -3,8 +3,7 @@
 The web page renders these blocks; every passage becomes one element whose id is the fragment of
 its citation url (``p-START-END``), so a citation link opens on it even without JavaScript.
 
-    >>> doc = StoredDocument("d", "D", "", "Aims\\n\\n- one\\n- two\\n", [{"start": 0, "end": 4, "line": 1,
-    ...                      "text": "Aims", "path": ["Aims"]}], [])
+    >>> doc = Document("d", "D", "", "Aims\\n\\n- one\\n- two\\n", Outline((Heading(0, 4, 1, "Aims", ("Aims",)),)))
     >>> [(b.kind, b.text, b.items) for s in layout_document(doc, []) for b in s.blocks]
     [('heading', 'Aims', []), ('list', '- one\\n- two', ['one', 'two'])]
 """
@@ -13,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .chunk import Passage, paragraph_units
+from .chunk import paragraph_units
+from .model import Document, Heading, Outline, Passage, passage_anchor
 from .patterns import MAX_HEADING_CHARS
-from .store import StoredDocument
 
 _SYMBOL = r"[-•·*–—▪◦●]"
 _NUMBER = r"\(?(?:\d{1,3}|[a-z])[.)]"
@@ -46,21 +45,17 @@ class Segment:
     anchor: str = ""     # "p-START-END" for a passage
 
 
-def passage_anchor(p: Passage) -> str:
-    return f"p-{p.start}-{p.end}"
-
-
 def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-def _blocks(doc: StoredDocument, start: int, end: int, headings: dict[int, dict]) -> list[Block]:
+def _blocks(doc: Document, start: int, end: int, headings: dict[int, Heading]) -> list[Block]:
     out: list[Block] = []
     for a, b, _ in _units(doc.text, start, end, headings):
         text = doc.text[a:b]
         h = headings.get(a)
         if h is not None:
-            out.append(Block("heading", a, b, _words(text), level=len(h["path"]), anchor=f"h-{a}"))
+            out.append(Block("heading", a, b, _words(text), level=h.level, anchor=f"h-{a}"))
         elif "\t" in text:
             out.append(Block("table", a, b, text, rows=[[_words(c) for c in line.split("\t")]
                                                          for line in text.splitlines() if line.strip()]))
@@ -77,33 +72,33 @@ def _blocks(doc: StoredDocument, start: int, end: int, headings: dict[int, dict]
     return out
 
 
-def _units(text: str, start: int, end: int, headings: dict[int, dict]):
+def _units(text: str, start: int, end: int, headings: dict[int, Heading]):
     """Paragraph units, with every heading's line(s) a unit of its own."""
-    cuts = sorted({start, end} | {x for h in headings.values() for x in (h["start"], h["end"]) if start < x < end})
+    cuts = sorted({start, end} | {x for h in headings.values() for x in (h.start, h.end) if start < x < end})
     for a, b in zip(cuts, cuts[1:]):
         yield from paragraph_units(text, a, b)
 
 
-def layout_document(doc: StoredDocument, passages: list[Passage]) -> list[Segment]:
+def layout_document(doc: Document, passages: list[Passage]) -> list[Segment]:
     """Segments covering the whole document in order: passages and the text between them."""
-    headings = {h["start"]: h for h in doc.outline}
+    headings = {h.start: h for h in doc.outline}
     segments: list[Segment] = []
     pos = 0
     for p in sorted(passages, key=lambda p: p.start):
         if p.start > pos:
             segments.append(Segment(_blocks(doc, pos, p.start, headings)))
-        segments.append(Segment(_blocks(doc, p.start, p.end, headings), anchor=passage_anchor(p)))
+        segments.append(Segment(_blocks(doc, p.start, p.end, headings), anchor=passage_anchor(p.start, p.end)))
         pos = max(pos, p.end)
     if pos < len(doc.text):
         segments.append(Segment(_blocks(doc, pos, len(doc.text), headings)))
     return [s for s in segments if s.blocks]
 
 
-def outline_of(doc: StoredDocument) -> list[dict]:
+def outline_of(doc: Document) -> list[dict]:
     """The table of contents: text (with "…" where a long heading was shortened), depth, anchor, line."""
-    def label(h: dict) -> str:
-        cut = len(_words(doc.text[h["start"]:h["end"]])) > MAX_HEADING_CHARS
-        return h["text"] + ("…" if cut else "")
+    def label(h: Heading) -> str:
+        cut = len(_words(doc.text[h.start:h.end])) > MAX_HEADING_CHARS
+        return h.text + ("…" if cut else "")
 
-    return [{"text": label(h), "level": len(h["path"]), "anchor": f"h-{h['start']}", "line": h["line"],
-             "path": h["path"]} for h in doc.outline]
+    return [{"text": label(h), "level": h.level, "anchor": f"h-{h.start}", "line": h.line,
+             "path": list(h.path)} for h in doc.outline]

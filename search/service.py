@@ -11,29 +11,14 @@ import logging
 import threading
 from pathlib import Path
 
-from . import store
 from .embed import CachedEncoder, Embedder
-from .engine import Engine, SearchResponse, load_index
-from .errors import IndexMismatch, IndexMissing, Overloaded, SearchError
+from .engine import Engine
+from .errors import REBUILD_HINT, IndexMismatch, IndexMissing, Overloaded, SearchError
+from .model import SearchResponse
 from .settings import Settings
+from .stores import live_signature, open_store
 
 log = logging.getLogger("search.service")
-
-
-def index_signature(index_dir: Path) -> tuple:
-    """Changes whenever the live version is switched, or its files are touched or removed."""
-    try:
-        folder = store.current_version(index_dir)
-    except SearchError as exc:
-        return ("error", str(exc))
-    files = []
-    for path in sorted(folder.rglob("*")):
-        try:
-            st = path.stat()
-            files.append((path.name, st.st_size, st.st_mtime_ns))
-        except OSError:
-            files.append((path.name, None))
-    return (folder.name, tuple(files))
 
 
 class SearchService:
@@ -42,7 +27,7 @@ class SearchService:
         self.embedder = embedder
         self.encoder = CachedEncoder(embedder, settings.cache_size)
         self._engine: Engine | None = None
-        self._error: SearchError | None = IndexMissing(f"no index yet: {store.REBUILD_HINT}")
+        self._error: SearchError | None = IndexMissing(f"no index yet: {REBUILD_HINT}")
         self._signature: tuple | None = None
         self._reload_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.max_inflight)
@@ -54,12 +39,12 @@ class SearchService:
     def refresh(self) -> bool:
         """Load the live version if it changed since last time. True when the engine changed."""
         with self._reload_lock:
-            signature = index_signature(self.settings.index)
+            signature = live_signature(self.settings)
             if signature == self._signature:
                 return False
             self._signature = signature
             try:
-                engine = Engine(load_index(self.settings.index, self.embedder), self.encoder)
+                engine = Engine(open_store(self.settings, self.embedder), self.encoder)
             except (IndexMissing, IndexMismatch) as exc:
                 if self._engine is not None:
                     log.error("index unusable, answering 503 until it is rebuilt: %s", exc)
@@ -68,7 +53,7 @@ class SearchService:
             except Exception as exc:  # any other damage must not take the service down
                 log.exception("index failed to load")
                 self._engine = None
-                self._error = IndexMismatch(self._public(f"the index failed to load ({exc}); {store.REBUILD_HINT}"))
+                self._error = IndexMismatch(self._public(f"the index failed to load ({exc}); {REBUILD_HINT}"))
                 return True
             old = self._engine.version if self._engine else None
             self._engine, self._error = engine, None
@@ -116,7 +101,7 @@ class SearchService:
         if engine is None:
             return {"status": "unavailable", "message": str(self._error), "index_version": None,
                     "model": self.embedder.name}
-        m = engine.index.manifest
+        m = engine.store.info()
         return {"status": "ok", "index_version": engine.version, "built_at": m.get("built_at"),
-                "model": m.get("model"), "dim": m.get("dim"), "documents": len(engine.index.documents),
-                "passages": len(engine.index.passages), "dense_index": m.get("dense_index")}
+                "model": m.get("model"), "dim": m.get("dim"), "documents": len(m.get("documents", {})),
+                "passages": m.get("passages"), "dense_index": m.get("dense_index")}

@@ -9,7 +9,7 @@ import pytest
 from search.bench import FreshQuestions, bench_questions, percentiles, respell
 from search.bench_scale import (PASSAGE_WORDS, FixedEncoder, exact_top_k, recall_at_k, seed_vocabulary, synthetic_index,
                                 synthetic_texts, synthetic_vectors)
-from search.dense import build_dense, search_dense, stored_vectors
+from search.stores.folder.dense import build_dense, search_dense, stored_vectors
 from search.embed import CachedEncoder, QueryBatcher
 from search.engine import Engine
 
@@ -80,7 +80,7 @@ def test_synthetic_texts_use_seed_words_at_passage_length():
 def test_synthetic_index_answers_through_the_engine():
     questions = ["public libraries opening hours", "probation contracts and payment by results"]
     index, built = synthetic_index(synthetic_vectors(300), synthetic_texts(300, SEEDS))
-    assert built["kind"] == "flat" and len(index.passages) == 300
+    assert built["kind"] == "flat" and index.info()["passages"] == 300
     engine = Engine(index, FixedEncoder(dict(zip(questions, synthetic_vectors(2, seed=9)))))
     for q in questions:
         response = engine.search(q, 10)

@@ -9,11 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from search import store
+from search.stores.folder import versions as store
 from search.build import build_index
 from search.chunk import ChunkSettings
 from search.embed import CachedEncoder, FakeEmbedder
-from search.engine import Engine, load_index
+from search.engine import Engine
+from search.stores.folder import FolderStore
 from search.errors import BadDocument, IndexMismatch
 from search.fusion import FusionSettings
 
@@ -55,7 +56,7 @@ def mixed_seeds(tiny_seeds):
 
 def engine_for(index_dir, embedder=None):
     embedder = embedder or FakeEmbedder()
-    return Engine(load_index(index_dir, embedder), CachedEncoder(embedder))
+    return Engine(FolderStore.open(index_dir, embedder), CachedEncoder(embedder))
 
 
 def versions(index_dir):
@@ -68,14 +69,14 @@ def test_every_format_builds_and_passages_are_exact_slices_of_the_extracted_text
     report = build_index(mixed_seeds, tmp_path / "index", fake_embedder, **quiet())
     assert report.published and not report.skipped
     assert sorted(report.added) == ["alpha.txt", "beta.md", "housing.docx", "reports/libraries.pdf", "review.html"]
-    index = load_index(tmp_path / "index", fake_embedder)
-    for p in index.passages:
-        assert index.documents[p.doc_id].text[p.start:p.end] == p.text
-    sections = {p.section for p in index.passages if p.doc_id == "review.html"}
+    index = FolderStore.open(tmp_path / "index", fake_embedder)
+    for p in index.all_passages():
+        assert index.document(p.doc_id).text[p.start:p.end] == p.text
+    sections = {p.section for p in index.all_passages() if p.doc_id == "review.html"}
     assert sections == {("Library Services Review",), ("Library Services Review", "Opening hours"),
                         ("Library Services Review", "Opening hours", "Weekend access"),
                         ("Library Services Review", "Budget")}
-    assert {p.section for p in index.passages if p.doc_id == "housing.docx"} >= {
+    assert {p.section for p in index.all_passages() if p.doc_id == "housing.docx"} >= {
         ("Housing Review", "Waiting lists"), ("Housing Review", "Waiting lists", "Regional detail")}
 
 
@@ -116,8 +117,8 @@ def test_bad_documents_are_skipped_by_name_with_the_reason_and_the_rest_build(mi
     assert "page 3 of 4" in reasons["reports/half.pdf"]
     assert report.documents == 5 and len(logged) >= 5
     assert "skipped 5: " in report.summary() and "corrupt.pdf (not a readable PDF" in report.summary()
-    index = load_index(tmp_path / "index", fake_embedder)
-    assert sorted(index.documents) == sorted(report.added)   # nothing of half.pdf entered, not even pages 1-2
+    index = FolderStore.open(tmp_path / "index", fake_embedder)
+    assert index.document_ids() == sorted(report.added)   # nothing of half.pdf entered, not even pages 1-2
 
 
 def test_strict_fails_naming_every_bad_document_and_changes_nothing(tiny_seeds, tiny_index, fake_embedder):
@@ -160,7 +161,7 @@ def test_only_added_and_changed_documents_are_embedded_again(mixed_seeds, tmp_pa
     index_dir = tmp_path / "index"
     embedder = CountingEmbedder()
     first = build_index(mixed_seeds, index_dir, embedder, **quiet())
-    old = load_index(index_dir, embedder)
+    old = FolderStore.open(index_dir, embedder)
 
     (mixed_seeds / "alpha.txt").write_text(TINY_DOCS["alpha.txt"] + "\n3. Parks\n\nParks lost their wardens.\n")
     (mixed_seeds / "beta.md").unlink()
@@ -172,20 +173,20 @@ def test_only_added_and_changed_documents_are_embedded_again(mixed_seeds, tmp_pa
     assert sorted(report.kept) == ["housing.docx", "reports/libraries.pdf", "review.html"]
     assert report.published and report.version != first.version
     assert "5 documents (1 added, 1 changed, 1 removed, 3 kept)" in report.summary()
-    new = load_index(index_dir, embedder)
-    fresh = [p for p in new.passages if p.doc_id in ("alpha.txt", "gamma.txt")]
-    sentences = sum(len(new.sentences[i]) for i, p in enumerate(new.passages) if p.doc_id in ("alpha.txt", "gamma.txt"))
+    new = FolderStore.open(index_dir, embedder)
+    fresh = [p for p in new.all_passages() if p.doc_id in ("alpha.txt", "gamma.txt")]
+    sentences = sum(len(new.sentence_spans[i]) for i, p in enumerate(new.all_passages()) if p.doc_id in ("alpha.txt", "gamma.txt"))
     assert embedder.calls == [len(fresh), sentences, 1]   # passages, sentences, the test query
     for doc_id in report.kept:
-        o, n = old.doc_passages[doc_id], new.doc_passages[doc_id]
-        assert [old.passages[i] for i in o] == [new.passages[i] for i in n]
+        o, n = old.passage_ids(doc_id), new.passage_ids(doc_id)
+        assert old.passages(o) == new.passages(n)
         assert np.array_equal(old.vectors[o], new.vectors[n])
 
     # the incremental index holds exactly what a build from scratch holds
     scratch = tmp_path / "scratch"
     build_index(mixed_seeds, scratch, FakeEmbedder(), **quiet())
-    full = load_index(scratch, embedder)
-    assert full.passages == new.passages and full.sentences == new.sentences
+    full = FolderStore.open(scratch, embedder)
+    assert full.all_passages() == new.all_passages() and full.sentence_spans == new.sentence_spans
     assert np.allclose(full.vectors, new.vectors) and np.allclose(full.sentence_vectors, new.sentence_vectors)
     assert full.manifest["documents"] == new.manifest["documents"]
 
@@ -224,7 +225,7 @@ def test_new_fusion_settings_publish_a_version_without_embedding_again(tiny_seed
     report = build_index(tiny_seeds, tiny_index, embedder, fusion=fusion, **quiet())
     assert report.published and len(report.kept) == 2
     assert embedder.calls == [1]   # only the test query of the new version
-    assert load_index(tiny_index, embedder).manifest["fusion"] == fusion.as_dict()
+    assert FolderStore.open(tiny_index, embedder).manifest["fusion"] == fusion.as_dict()
 
 
 def test_new_chunking_embeds_everything_again_and_says_why(tiny_seeds, tiny_index):
@@ -232,7 +233,7 @@ def test_new_chunking_embeds_everything_again_and_says_why(tiny_seeds, tiny_inde
     report = build_index(tiny_seeds, tiny_index, embedder, chunking=ChunkSettings(target_tokens=60), **quiet())
     assert report.published and sorted(report.added) == ["alpha.txt", "beta.md"]
     assert "chunking changed" in report.reused_nothing and "embedded everything: chunking changed" in report.summary()
-    assert embedder.calls[0] == len(load_index(tiny_index, embedder).passages)
+    assert embedder.calls[0] == FolderStore.open(tiny_index, embedder).info()["passages"]
 
 
 def test_a_new_heading_detector_sections_every_document_again(tiny_seeds, tiny_index, monkeypatch):
@@ -243,14 +244,14 @@ def test_a_new_heading_detector_sections_every_document_again(tiny_seeds, tiny_i
     report = build_index(tiny_seeds, tiny_index, embedder, **quiet())
     assert report.published and sorted(report.added) == ["alpha.txt", "beta.md"]
     assert "outline_version changed" in report.reused_nothing
-    assert load_index(tiny_index, embedder).manifest["outline_version"] == search.build.OUTLINE_VERSION
+    assert FolderStore.open(tiny_index, embedder).manifest["outline_version"] == search.build.OUTLINE_VERSION
 
 
 def test_a_document_that_turns_bad_is_removed_and_reported(tiny_seeds, tiny_index, fake_embedder):
     (tiny_seeds / "beta.md").write_bytes(b"\xff\xfe broken")
     report = build_index(tiny_seeds, tiny_index, fake_embedder, **quiet())
     assert report.removed == ["beta.md"] and report.skipped[0][0] == "beta.md" and report.kept == ["alpha.txt"]
-    assert sorted(load_index(tiny_index, fake_embedder).documents) == ["alpha.txt"]
+    assert FolderStore.open(tiny_index, fake_embedder).document_ids() == ["alpha.txt"]
 
 
 def test_old_versions_are_pruned_to_the_live_one_and_the_one_before(tiny_seeds, tiny_index, fake_embedder):
@@ -266,7 +267,7 @@ def test_old_versions_are_pruned_to_the_live_one_and_the_one_before(tiny_seeds, 
 KILLED_BUILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from search import store
+    from search.stores.folder import versions as store
     from search.build import build_index
     from search.embed import FakeEmbedder
 
@@ -341,15 +342,15 @@ def test_damaged_search_files_are_remade_without_embedding_again(tiny_seeds, tin
         sorted((folder / "keyword").iterdir())[0].unlink()
     embedder = CountingEmbedder()
     with pytest.raises(IndexMismatch):
-        load_index(tiny_index, embedder)
+        FolderStore.open(tiny_index, embedder)
 
     report = build_index(tiny_seeds, tiny_index, embedder, **quiet())
     assert report.published and sorted(report.kept) == ["alpha.txt", "beta.md"] and not report.reused_nothing
     assert embedder.calls == [1]   # only the test query of the new version
     assert "remade the search files" in report.summary() and ("dense.faiss" in report.repaired
                                                              or "keyword" in report.repaired)
-    index = load_index(tiny_index, embedder)
+    index = FolderStore.open(tiny_index, embedder)
     assert len(Engine(index, CachedEncoder(embedder)).search("libraries lend books", k=3).results) == 3
     best, _ = index.keyword.top(index.keyword.query_terms("libraries lend books"), 1)
-    assert index.passages[int(best[0])].doc_id == "alpha.txt"
+    assert index.all_passages()[int(best[0])].doc_id == "alpha.txt"
     assert not build_index(tiny_seeds, tiny_index, embedder, **quiet()).published   # and now it is whole

@@ -2,16 +2,17 @@
 import numpy as np
 import pytest
 
-from search import store
-from search.dense import build_dense, search_dense
+from search.stores.folder import versions as store
+from search.stores.folder.dense import build_dense, search_dense
 from search.embed import CachedEncoder
-from search.engine import Engine, load_index
+from search.engine import Engine
+from search.stores.folder import FolderStore
 from search.errors import BadQuery, IndexMismatch, IndexMissing
 
 
 @pytest.fixture
 def engine(tiny_index, fake_embedder):
-    return Engine(load_index(tiny_index, fake_embedder), CachedEncoder(fake_embedder))
+    return Engine(FolderStore.open(tiny_index, fake_embedder), CachedEncoder(fake_embedder))
 
 
 def test_best_passage_answers_the_question(engine):
@@ -22,7 +23,7 @@ def test_best_passage_answers_the_question(engine):
 
 
 def test_asking_for_more_than_the_index_holds_returns_all_and_no_padding(engine):
-    total = len(engine.index.passages)
+    total = engine.store.info()["passages"]
     results = engine.search("libraries", k=50).results
     assert len(results) == total
     assert len({(h.passage.doc_id, h.passage.start) for h in results}) == total
@@ -65,12 +66,12 @@ def test_faiss_top_k_equals_numpy_brute_force(rng=np.random.default_rng(7)):
 
 
 def test_save_and_load_round_trip(tiny_index, fake_embedder, tiny_seeds):
-    index = load_index(tiny_index, fake_embedder)
+    index = FolderStore.open(tiny_index, fake_embedder)
     docs = {p.name: p.read_text(encoding="utf-8") for p in tiny_seeds.iterdir()}
-    assert set(index.documents) == set(docs)
-    for p in index.passages:
+    assert set(index.document_ids()) == set(docs)
+    for p in index.all_passages():
         assert docs[p.doc_id][p.start:p.end] == p.text
-    assert index.vectors.shape == (len(index.passages), fake_embedder.dim)
+    assert index.vectors.shape == (len(index.all_passages()), fake_embedder.dim)
     saved = np.load(store.current_version(tiny_index) / "vectors.npy")
     assert np.array_equal(index.vectors, saved)          # read from the FAISS index: the same numbers
     assert not index.vectors.flags.owndata               # a view of its storage, not a second copy
@@ -79,7 +80,7 @@ def test_save_and_load_round_trip(tiny_index, fake_embedder, tiny_seeds):
 
 def test_missing_index_says_what_to_run(tmp_path, fake_embedder):
     with pytest.raises(IndexMissing, match="python -m search build"):
-        load_index(tmp_path / "nothing", fake_embedder)
+        FolderStore.open(tmp_path / "nothing", fake_embedder)
 
 
 def test_index_built_with_another_model_is_refused(tiny_index):
@@ -87,7 +88,7 @@ def test_index_built_with_another_model_is_refused(tiny_index):
 
     other = FakeEmbedder(dim=32)
     with pytest.raises(IndexMismatch, match="built with model"):
-        load_index(tiny_index, other)
+        FolderStore.open(tiny_index, other)
 
 
 def test_unknown_format_version_is_refused(tiny_index, fake_embedder):
@@ -98,7 +99,7 @@ def test_unknown_format_version_is_refused(tiny_index, fake_embedder):
     manifest["format_version"] = 99
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatch, match="format 99"):
-        load_index(tiny_index, fake_embedder)
+        FolderStore.open(tiny_index, fake_embedder)
 
 
 def test_highlights_fall_inside_the_text_and_mark_query_words(engine):

@@ -43,7 +43,8 @@ def test_a_wrong_slice_is_an_offset_error_and_earns_nothing():
 @pytest.mark.server
 def test_in_process_eval_agrees_with_score_py(real_server, real_index, real_embedder):
     from search.embed import CachedEncoder
-    from search.engine import Engine, load_index
+    from search.engine import Engine
+    from search.stores.folder import FolderStore
 
     if not SCORE.is_file() or not DEV.is_file():
         message = f"{SCORE} and {DEV} are needed; set SEARCH_SHARED to the folder holding eval/"
@@ -53,7 +54,7 @@ def test_in_process_eval_agrees_with_score_py(real_server, real_index, real_embe
     out = subprocess.run([sys.executable, str(SCORE), "--url", real_server.url, "--questions", str(DEV),
                           "--seeds", str(SEEDS), "--json"], capture_output=True, text=True, timeout=600, check=True)
     theirs = json.loads(out.stdout)
-    engine = Engine(load_index(real_index, real_embedder), CachedEncoder(real_embedder))
+    engine = Engine(FolderStore.open(real_index, real_embedder), CachedEncoder(real_embedder))
     ours = evaluate(engine, load_questions(DEV))
     assert set(ours) == set(theirs)
     for kind, metrics in theirs.items():

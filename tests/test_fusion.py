@@ -4,8 +4,9 @@ import pytest
 
 from search.build import build_index
 from search.chunk import ChunkSettings
-from search.engine import load_index
-from search.fusion import FusionSettings, _diversify, best_sentence
+from search.stores.folder import FolderStore
+from search.fusion import FusionSettings, fuse
+from search.stores.base import Candidates, Query
 
 LONG = ("Intro\n\n" + " ".join(f"Sentence number {i} talks about probation contracts and local trusts." for i in range(24))
         + "\n\nA separate short paragraph about libraries.\n")
@@ -19,38 +20,58 @@ def split_index(tmp_path, fake_embedder):
     (seeds / "other.txt").write_text("Other\n\nA note about housing.\n\nA note about health.\n", encoding="utf-8")
     build_index(seeds, tmp_path / "index", fake_embedder, ChunkSettings(target_tokens=30, max_tokens=40, min_tokens=5),
                 progress=False, log=lambda m: None)
-    return load_index(tmp_path / "index", fake_embedder)
+    return FolderStore.open(tmp_path / "index", fake_embedder)
+
+
+def candidates(store, cosines: dict[int, float]) -> Candidates:
+    """Candidates with the given dense scores (and none from keywords or sentences), plus a zero
+    floor so min-max scaling leaves the scores as given."""
+    ids = np.array(sorted(cosines) + [10**6], dtype=np.int64)
+    every = store.candidates(Query(store.vector(0), [], None), 10**4)     # each passage once, with its flags
+    joins = np.append(every.joins_previous[np.searchsorted(every.ids, ids[:-1])], False)
+    docs = [p.doc_id for p in store.passages(ids[:-1])] + ["floor.txt"]
+    cos = np.array([cosines[i] for i in ids[:-1]] + [0.0], dtype=np.float32)
+    return Candidates(ids, cos, cos, np.zeros(len(ids), np.float32), docs, joins)
+
+
+DENSE_ONLY = FusionSettings(sentence_weight=0.0)
 
 
 def test_best_sentence_is_the_max_over_each_passages_sentences(split_index, fake_embedder):
-    ix = split_index
+    store = split_index
     q = fake_embedder.encode(["probation contracts"])[0]
-    cand = np.array([0, 2, 1], dtype=np.int64)
-    expected = [max(ix.sentence_vectors[ix.sentence_offsets[c]:ix.sentence_offsets[c + 1]] @ q) for c in cand]
-    assert best_sentence(ix, cand, q) == pytest.approx(expected)
+    cands = store.candidates(Query(q, [], None), 10)
+    assert len(cands.ids) == 10
+    expected = [max(store.sentences(int(c), q)[1]) for c in cands.ids]
+    assert cands.best_sentence == pytest.approx(expected)
+    assert cands.cosine == pytest.approx([store.vector(int(c)) @ q for c in cands.ids])
 
 
 def test_passages_cut_from_one_paragraph_are_joined(split_index):
-    ix = split_index
-    long_ids = [i for i, p in enumerate(ix.passages) if p.doc_id == "long.txt" and "Sentence" in p.text]
+    store = split_index
+    every = store.passages(range(store.info()["passages"]))
+    long_ids = [i for i, p in enumerate(every) if p.doc_id == "long.txt" and "Sentence" in p.text]
     assert len(long_ids) >= 3
-    groups = _diversify([(long_ids[1], 0.9), (long_ids[0], 0.8), (long_ids[2], 0.7)], ix, 10, FusionSettings())
-    assert groups == [(tuple(long_ids[:3]), 0.9)]
+    groups = fuse(candidates(store, {long_ids[1]: 0.9, long_ids[0]: 0.8, long_ids[2]: 0.7}), 10, DENSE_ONLY)
+    assert groups[0][0] == tuple(long_ids[:3])
+    assert [ids for ids, _ in groups[1:]] == [(10**6,)]
 
 
 def test_one_document_fills_at_most_its_share_while_others_qualify(split_index):
-    ix = split_index
-    long_ids = [i for i, p in enumerate(ix.passages) if p.doc_id == "long.txt"]
-    other = [i for i, p in enumerate(ix.passages) if p.doc_id == "other.txt"]
+    store = split_index
+    every = store.passages(range(store.info()["passages"]))
+    long_ids = [i for i, p in enumerate(every) if p.doc_id == "long.txt"]
+    other = [i for i, p in enumerate(every) if p.doc_id == "other.txt"]
     # every other long passage, so none is joined with its neighbour
     assert len(long_ids[::2]) >= 4
-    ranked = [(pid, 1.0 - 0.01 * n) for n, pid in enumerate(long_ids[::2])] + [(other[0], 0.6)]
-    settings = FusionSettings(max_doc_share=0.5, other_doc_min=0.5)
-    docs = [ix.passages[g[0][0]].doc_id for g in _diversify(ranked, ix, 4, settings)]
+    ranked = {pid: 1.0 - 0.01 * n for n, pid in enumerate(long_ids[::2])} | {other[0]: 0.6}
+    settings = FusionSettings(sentence_weight=0.0, max_doc_share=0.5, other_doc_min=0.5)
+    docs = [every[g[0][0]].doc_id for g in fuse(candidates(store, ranked), 4, settings)]
     assert docs.count("long.txt") == 3 and docs.count("other.txt") == 1
-    assert [ix.passages[g[0][0]].doc_id for g in _diversify(ranked, ix, 4, FusionSettings(max_doc_share=0))] == ["long.txt"] * 4
-    weak = [(pid, s) for pid, s in ranked[:-1]] + [(other[0], 0.1)]
-    docs = [ix.passages[g[0][0]].doc_id for g in _diversify(weak, ix, 3, settings)]
+    unlimited = FusionSettings(sentence_weight=0.0, max_doc_share=0)
+    assert [every[g[0][0]].doc_id for g in fuse(candidates(store, ranked), 4, unlimited)] == ["long.txt"] * 4
+    weak = {pid: s for pid, s in ranked.items() if pid != other[0]} | {other[0]: 0.1}
+    docs = [every[g[0][0]].doc_id for g in fuse(candidates(store, weak), 3, settings)]
     assert docs == ["long.txt"] * 3  # the other document is too weak to qualify
 
 

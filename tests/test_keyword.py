@@ -3,11 +3,11 @@ import json
 
 import pytest
 
-from search import store
+from search.stores.folder import versions as store
 from search.build import build_index
-from search.engine import load_index
+from search.stores.folder import FolderStore
 from search.errors import IndexMismatch
-from search.keyword import tokenize
+from search.terms import tokenize
 
 
 def test_question_words_are_dropped_and_content_words_stemmed():
@@ -40,8 +40,8 @@ def older_index(tiny_seeds, tmp_path, fake_embedder, monkeypatch):
 
 def test_questions_are_tokenized_with_the_list_the_index_was_built_with(tiny_index, older_index, fake_embedder):
     question = "when are libraries most open"
-    assert load_index(tiny_index, fake_embedder).keyword.query_terms(question) == ["librari", "open"]
-    older = load_index(older_index, fake_embedder)
+    assert FolderStore.open(tiny_index, fake_embedder).keyword.query_terms(question) == ["librari", "open"]
+    older = FolderStore.open(older_index, fake_embedder)
     assert older.keyword.stopwords == "en"
     assert older.keyword.query_terms(question) == ["when", "librari", "most", "open"]
 
@@ -49,11 +49,11 @@ def test_questions_are_tokenized_with_the_list_the_index_was_built_with(tiny_ind
 def test_an_unknown_list_is_refused_with_the_rebuild_hint(tiny_index, fake_embedder):
     _set_stopwords(tiny_index, "klingon")
     with pytest.raises(IndexMismatch, match="unknown stop-word list 'klingon'.*python -m search build"):
-        load_index(tiny_index, fake_embedder)
+        FolderStore.open(tiny_index, fake_embedder)
 
 
 def test_a_build_after_the_list_changed_publishes_a_version_with_the_new_list(older_index, tiny_seeds, fake_embedder):
     old = store.current_version(older_index)
     build_index(tiny_seeds, older_index, fake_embedder, progress=False, log=lambda m: None)
     assert store.current_version(older_index) != old
-    assert load_index(older_index, fake_embedder).keyword.stopwords == "english-function-words"
+    assert FolderStore.open(older_index, fake_embedder).keyword.stopwords == "english-function-words"

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from search.engine import SearchResponse
+from search.model import SearchResponse
 from search.layout import layout_document
-from search.store import StoredDocument
+from search.model import Document as StoredDocument
 from web import create_app
 from web.pages import marked_segments
 
@@ -223,9 +223,9 @@ def test_the_document_page_reads_as_a_document_with_contents(hostile_client):
 @pytest.mark.parametrize("doc_id", ["alpha.txt", "beta.md", "notes.txt"])
 def test_every_passage_is_one_element_holding_exactly_its_text(client, hostile_client, tiny_service, doc_id):
     c = hostile_client if doc_id == "notes.txt" else client
-    index = c.application.extensions["search"].engine().index
+    index = c.application.extensions["search"].engine().store
     page = get(c, f"/doc/{doc_id}")
-    passages = [index.passages[i] for i in index.doc_passages[doc_id]]
+    passages = index.passages(index.passage_ids(doc_id))
     assert passages
     for p in passages:
         tag, attrs, text = page.by_id[f"p-{p.start}-{p.end}"]

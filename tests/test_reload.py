@@ -14,10 +14,10 @@ import urllib.request
 import numpy as np
 import pytest
 
-from search import store
+from search.stores.folder import versions as store
 from search.build import build_index
 from search.embed import FakeEmbedder
-from search.engine import load_index
+from search.stores.folder import FolderStore
 from search.errors import IndexMismatch
 from search.service import SearchService
 from web import create_app
@@ -40,8 +40,8 @@ def wait_until(condition, timeout: float = 10.0):
 
 
 def passage_keys(index_dir, embedder, version) -> set:
-    index = load_index(index_dir, embedder, folder=index_dir / version)
-    return {(p.doc_id, p.start, p.end, p.text) for p in index.passages}
+    index = FolderStore.open(index_dir, embedder, folder=index_dir / version)
+    return {(p.doc_id, p.start, p.end, p.text) for p in index.all_passages()}
 
 
 def revise_alpha(seeds):
@@ -121,10 +121,10 @@ def test_searches_in_flight_each_see_one_whole_version_while_the_index_switches(
 
 def test_health_reports_the_live_index(live_client, live_service):
     body = live_client.get("/api/health").get_json()
-    manifest = live_service.engine().index.manifest
+    manifest = live_service.engine().store.manifest
     assert body["status"] == "ok" and body["index_version"] == live_service.engine().version
     assert (body["built_at"], body["model"]) == (manifest["built_at"], "fake-hash-embedder")
-    assert (body["documents"], body["passages"]) == (2, len(live_service.engine().index.passages))
+    assert (body["documents"], body["passages"]) == (2, live_service.engine().store.info()["passages"])
 
 
 def test_answers_carry_the_index_version(live_client, live_service):
@@ -207,7 +207,7 @@ def test_an_unknown_manifest_format_is_refused_with_the_rebuild_hint(tiny_index,
     manifest = json.loads((folder / "manifest.json").read_text())
     (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 99}))
     with pytest.raises(IndexMismatch, match=r"index format 99 is not the supported format 1; run `python -m search"):
-        load_index(tiny_index, fake_embedder)
+        FolderStore.open(tiny_index, fake_embedder)
 
 
 def test_the_cli_refuses_a_mismatched_index_with_a_non_zero_exit(tiny_index, monkeypatch, capsys):
@@ -226,7 +226,7 @@ def test_pickled_arrays_are_never_loaded(tiny_index, fake_embedder):
     manifest["files"]["vectors.npy"] = (folder / "vectors.npy").stat().st_size   # pass the size check
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatch, match="vectors.npy is missing or damaged .*(allow_pickle|Python objects)"):
-        load_index(tiny_index, fake_embedder)
+        FolderStore.open(tiny_index, fake_embedder)
 
 
 def truncate(path):

@@ -8,7 +8,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from search.engine import MAX_K, Hit, SearchResponse
+from search.engine import MAX_K
 from search.layout import outline_of
 
 from .errors import ApiError, printable
@@ -22,20 +22,6 @@ _JSON_BODY = "malformed JSON body: send an object like {\"q\": \"...\", \"k\": 1
 
 def service():
     return current_app.extensions["search"]
-
-
-def hit_json(hit: Hit) -> dict:
-    p = hit.passage
-    citation = {"doc": p.doc_id, "title": hit.title, "section": list(p.section), "start": p.start, "end": p.end,
-                "line_start": p.line_start, "line_end": p.line_end, "url": hit.citation_url()}
-    if hit.page is not None:
-        citation["page"] = hit.page
-    return {"rank": hit.rank, "score": hit.score, "text": p.text, "highlights": hit.highlights, "citation": citation}
-
-
-def response_json(r: SearchResponse) -> dict:
-    return {"query": r.query, "k": r.k, "took_ms": r.took_ms, "index_version": r.version,
-            "results": [hit_json(h) for h in r.results]}
 
 
 @bp.before_request
@@ -112,7 +98,7 @@ def search():
     g.q_chars = len(q) if isinstance(q, str) else None
     response = service().search(q, k, docs)
     g.result_count = len(response.results)
-    return jsonify(response_json(response))
+    return jsonify(response.to_json())
 
 
 @bp.get("/health")
@@ -124,26 +110,26 @@ def health():
     return jsonify({**info, "error": {"status": 503, "message": printable(info.get("message", "no usable index"))}}), 503
 
 
-def document_summary(index, doc_id: str) -> dict:
-    d = index.documents[doc_id]
-    return {"id": doc_id, "title": d.title, "sections": len(d.outline), "passages": len(index.doc_passages.get(doc_id, [])),
+def document_summary(store, doc_id: str) -> dict:
+    d = store.document(doc_id)
+    return {"id": doc_id, "title": d.title, "sections": len(d.outline), "passages": len(store.passage_ids(doc_id)),
             "chars": len(d.text), "url": f"/doc/{doc_id}"}
 
 
 @bp.get("/documents")
 def documents():
-    index = service().engine().index
-    return jsonify({"index_version": index.version,
-                    "documents": [document_summary(index, d) for d in sorted(index.documents)]})
+    store = service().engine().store
+    return jsonify({"index_version": store.version,
+                    "documents": [document_summary(store, d) for d in store.document_ids()]})
 
 
 @bp.get("/documents/<path:doc_id>")
 def document(doc_id: str):
-    index = service().engine().index
-    if doc_id not in index.documents:
+    store = service().engine().store
+    d = store.document(doc_id)
+    if d is None:
         raise ApiError(404, f"unknown document {doc_id!r}; see /api/documents")
-    d = index.documents[doc_id]
-    return jsonify({**document_summary(index, doc_id), "fingerprint": d.fingerprint, "outline": outline_of(d)})
+    return jsonify({**document_summary(store, doc_id), "fingerprint": d.fingerprint, "outline": outline_of(d)})
 
 
 def reload_index():

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs
 from flask import Blueprint, g, render_template, request, url_for
 
 from search.errors import IndexMismatch, IndexMissing, SearchError
-from search.engine import passages_with_span
-from search.layout import layout_document, outline_of, passage_anchor
+from search.layout import layout_document, outline_of
+from search.model import passage_anchor
 
 from .api import document_summary, parse_k, query_string_is_utf8, service
 from .errors import ApiError
@@ -51,8 +51,8 @@ def search_page():
                "error": None, "documents": [], "took_ms": None}
     try:
         query_string_is_utf8()
-        index = service().engine().index
-        context["documents"] = [document_summary(index, d) for d in sorted(index.documents)]
+        store = service().engine().store
+        context["documents"] = [document_summary(store, d) for d in store.document_ids()]
         if "q" in request.args:
             docs = [d for d in context["selected"] if d] or None
             response = service().search(q, parse_k(request.args.get("k")), docs)
@@ -69,7 +69,7 @@ def search_page():
             "lines": line_range(h.passage.line_start, h.passage.line_end), "citation": citation_text(h),
             "open_url": url_for("pages.document_page", doc_id=h.passage.doc_id, back=back,
                                 span=f"{h.passage.start}-{h.passage.end}" if h.joined else None)
-                        + "#" + passage_anchor(h.passage),
+                        + "#" + passage_anchor(h.passage.start, h.passage.end),
         } for h in response.results]
         context["took_ms"] = response.took_ms
     return render_template("search.html", **context)
@@ -77,11 +77,11 @@ def search_page():
 
 @bp.get("/doc/<path:doc_id>")
 def document_page(doc_id: str):
-    index = service().engine().index
-    doc = index.documents.get(doc_id)
+    engine = service().engine()
+    doc = engine.store.document(doc_id)
     if doc is None:
         return render_template("error.html", status=404, message="There is no such document in the index."), 404
-    passages = passages_with_span(index, doc_id, request.args.get("span"))
+    passages = engine.document_passages(doc_id, request.args.get("span"))
     back = request.args.get("back")
     return render_template("document.html", doc=doc, segments=layout_document(doc, passages), outline=outline_of(doc),
                            back_url=back_link(back) if back else None)

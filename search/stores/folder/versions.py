@@ -1,4 +1,4 @@
-"""The index folder: versions written whole, switched atomically, checked on load. No pickle.
+"""The index folder's format: versions written whole, switched atomically, checked on load. No pickle.
 
 Layout::
 
@@ -19,36 +19,14 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .chunk import Passage
-from .errors import IndexMismatch, IndexMissing
+from ...errors import REBUILD_HINT, IndexMismatch, IndexMissing, SearchError
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
-REBUILD_HINT = "run `python -m search build` to build it"
-
-
-@dataclass
-class StoredDocument:
-    doc_id: str
-    title: str
-    fingerprint: str
-    text: str
-    outline: list[dict]          # {"start", "end", "line", "text", "path"}
-    pages: list[int]
-
-
-def passage_to_json(p: Passage) -> dict:
-    return {"doc": p.doc_id, "start": p.start, "end": p.end, "line_start": p.line_start,
-            "line_end": p.line_end, "section": list(p.section), "text": p.text}
-
-
-def passage_from_json(d: dict) -> Passage:
-    return Passage(d["doc"], d["start"], d["end"], d["line_start"], d["line_end"], tuple(d["section"]), d["text"])
 
 
 def write_jsonl(path: Path, rows) -> None:
@@ -76,6 +54,22 @@ def current_version(index_dir: Path) -> Path:
     if not name or "/" in name or not folder.is_dir():
         raise IndexMismatch(f"the index pointer {pointer} names a missing version {name!r}; {REBUILD_HINT}")
     return folder
+
+
+def signature(index_dir: Path) -> tuple:
+    """Changes whenever the live version is switched, or its files are touched or removed."""
+    try:
+        folder = current_version(index_dir)
+    except SearchError as exc:
+        return ("error", str(exc))
+    files = []
+    for path in sorted(folder.rglob("*")):
+        try:
+            st = path.stat()
+            files.append((path.name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            files.append((path.name, None))
+    return (folder.name, tuple(files))
 
 
 # Files a build derives from the passages and vectors alone: it can remake them without embedding.

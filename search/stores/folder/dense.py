@@ -15,8 +15,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .errors import IndexMismatch
-from .store import REBUILD_HINT
+from ...errors import REBUILD_HINT, IndexMismatch
 
 # Measured by `python -m search bench` on 2 cores: a flat scan of 384-d vectors costs ~0.08 ms per
 # thousand (4 ms at 50k, 15 ms at 200k); HNSW answers in ~2.5 ms at 10^6 with recall@10 ~0.97.
@@ -24,9 +23,6 @@ EXACT_LIMIT = 50_000       # up to this many vectors (or filtered passages) sear
 HNSW_M = 16                # graph degree: 32 builds ~2x slower; a wider search buys the recall back
 HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 512       # search breadth; at 10^6 recall@10 is ~0.93 at 128, ~0.95 at 256, ~0.97 at 512
-
-faiss.omp_set_num_threads(1)   # for searches; build_dense raises it while it builds
-
 
 def choose_kind(count: int) -> str:
     return "flat" if count <= EXACT_LIMIT else "hnsw"
@@ -63,6 +59,8 @@ def save_dense(index: faiss.Index, path: Path) -> None:
 
 
 def load_dense(path: Path, count: int, dim: int) -> faiss.Index:
+    """The FAISS index of a version, checked against the manifest's counts; searches then use one thread."""
+    faiss.omp_set_num_threads(1)   # for searches; build_dense raises it while it builds
     try:
         index = faiss.read_index(str(path))
     except Exception as exc:  # FAISS raises RuntimeError with C++ text for damaged files

@@ -10,9 +10,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from .errors import IndexMismatch
-from .terms import DEFAULT_STOPWORDS, STOPWORDS, tokenize
-from .store import REBUILD_HINT
+from ...errors import REBUILD_HINT, IndexMismatch
+from ...terms import DEFAULT_STOPWORDS, STOPWORDS, tokenize
 
 def build_keyword(texts: list[str], stopwords: str = DEFAULT_STOPWORDS) -> bm25s.BM25:
     retriever = bm25s.BM25(k1=1.2, b=0.75)

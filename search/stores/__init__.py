@@ -1,0 +1,54 @@
+"""Stores: where index versions live. Chosen once, from settings, where the service or build starts.
+
+    store = open_store(settings, encoder)     # the live version, read-only
+    writer = open_writer(settings)            # for a build
+
+Only the local folder store exists today (``SEARCH_INDEX``); nothing above this package knows which
+store it has.
+"""
+from __future__ import annotations
+
+from ..settings import Settings
+from .base import Candidates, DocumentParts, LiveVersion, Query, Store, StoreWriter
+
+
+def open_store(settings: Settings, encoder) -> Store:
+    """The live version of the configured store, checked against the encoder's model and dimension.
+
+    Raises ``IndexMissing`` when there is none yet and ``IndexMismatch`` when it cannot be used.
+    """
+    from .folder import FolderStore
+
+    return FolderStore.load(settings.index, encoder.name, encoder.dim)
+
+
+def open_writer(settings: Settings) -> StoreWriter:
+    """A writer for new versions of the configured store."""
+    from .folder import FolderWriter
+
+    return FolderWriter(settings.index)
+
+
+def live_signature(settings: Settings) -> tuple:
+    """Changes whenever the live version is switched or its files are touched: a cheap reload check."""
+    from .folder.versions import signature
+
+    return signature(settings.index)
+
+
+def has_index(settings: Settings) -> bool:
+    """Whether the configured store has a live version (usable or not)."""
+    from ..errors import IndexMissing
+    from .folder.versions import current_version
+
+    try:
+        current_version(settings.index)
+    except IndexMissing:
+        return False
+    except Exception:
+        return True
+    return True
+
+
+__all__ = ["Candidates", "DocumentParts", "LiveVersion", "Query", "Store", "StoreWriter", "has_index",
+           "live_signature", "open_store", "open_writer"]
