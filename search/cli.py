@@ -1,4 +1,4 @@
-"""Command line: ``python -m search build|query|serve|eval|bench``. A thin adapter over the engine."""
+"""Command line: ``python -m search build|query|serve|eval|bench``. A thin adapter over the engine, like ``web/``."""
 from __future__ import annotations
 
 import argparse
@@ -6,33 +6,10 @@ import json
 import logging
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 from .errors import BadDocument, SearchError
-from .settings import Settings
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and any structured fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        row = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-               "level": record.levelname, "logger": record.name, "message": record.getMessage()}
-        row.update(getattr(record, "fields", {}) or {})
-        if record.exc_info:
-            row["error"] = self.formatException(record.exc_info)
-        return json.dumps(row, ensure_ascii=False)
-
-
-def setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLogFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("sentence_transformers", "transformers", "httpx", "huggingface_hub", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+from .settings import DEFAULT_K, MAX_K, Settings
 
 
 def _settings(args) -> Settings:
@@ -67,7 +44,7 @@ def cmd_query(args) -> int:
     settings = _settings(args)
     embedder = load_embedder(settings)
     engine = Engine(open_store(settings, embedder), CachedEncoder(embedder))
-    response = engine.search(args.question, args.k, args.doc or None)
+    response = engine.search(args.question, args.k or settings.default_k, args.doc or None)
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -84,6 +61,8 @@ def cmd_query(args) -> int:
 def cmd_serve(args) -> int:
     from .stores import has_index
 
+    from web.serve import setup_logging
+
     settings = _settings(args)
     setup_logging(settings.log_level)
     log = logging.getLogger("search.serve")
@@ -96,25 +75,9 @@ def cmd_serve(args) -> int:
         report = build_index(settings.seeds, open_writer(settings), embedder, progress=False,
                              log=lambda m: log.warning(m))
         log.info(report.summary())
-    from waitress.server import BaseWSGIServer, create_server
+    from web.serve import serve
 
-    from web import create_app
-    from web.errors import json_error_channel
-
-    app = create_app(settings, embedder=embedder)
-    app.extensions["search"].start_watcher()
-    # ident="": no Server header. Bodies between max_body_bytes and the larger waitress limit get
-    # the app's own 413; beyond it (and for malformed HTTP) waitress answers, in the JSON shape too.
-    sockets: dict = {}
-    server = create_server(app, map=sockets, host=settings.host, port=settings.port, threads=settings.threads, ident="",
-                           connection_limit=256, channel_timeout=30, max_request_header_size=65536,
-                           max_request_body_size=settings.max_body_bytes * 4, clear_untrusted_proxy_headers=True)
-    channel = json_error_channel()
-    for listener in list(sockets.values()):
-        if isinstance(listener, BaseWSGIServer):
-            listener.channel_class = channel
-    log.info("serving on http://%s:%d/", settings.host, settings.port)
-    server.run()
+    serve(settings, embedder)
     return 0
 
 
@@ -151,7 +114,7 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("query", help="ask one question and print ranked passages")
     paths(q, seeds=False)
     q.add_argument("question")
-    q.add_argument("-k", type=int, default=10, help="how many passages (1-50)")
+    q.add_argument("-k", type=int, help=f"how many passages (1-{MAX_K}; default {DEFAULT_K}, SEARCH_DEFAULT_K)")
     q.add_argument("--doc", action="append", help="only this document id (repeatable)")
     q.add_argument("--json", action="store_true", help="print the API's JSON answer")
     q.set_defaults(func=cmd_query)
@@ -165,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="relevance report for a judged question file (dev.jsonl format)")
     e.add_argument("questions")
     paths(e)
-    e.add_argument("--k", type=int, default=10)
+    e.add_argument("--k", type=int, default=DEFAULT_K, help="rank cut-off of the metrics (nDCG@k and the rest)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
 

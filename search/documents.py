@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BadDocument
 from .extract import Extracted, extract_docx, extract_pdf, extract_plain
 from .extract_html import extract_html
-from .model import Document, Heading, Outline, page_at  # noqa: F401 (page_at: re-exported)
+from .model import Document, Heading, Outline
 from .patterns import shorten_heading
 from .sections import detect_outline
 

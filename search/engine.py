@@ -15,11 +15,9 @@ from .errors import BadQuery
 from .fusion import FusionSettings, fuse
 from .highlight import highlights
 from .model import Hit, Passage, SearchResponse
+from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
 from .stores.base import Query, Store
 
-MAX_QUERY_CHARS = 1000
-MAX_K = 50
-DEFAULT_K = 10
 
 
 def validate_query(q, k, docs, known=None) -> tuple[str, int, list[str] | None]:

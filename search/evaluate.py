@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .embed import CachedEncoder, SentenceTransformerEmbedder
 from .engine import Engine
+from .patterns import squash
 from .settings import Settings
 from .stores import open_store
 
@@ -32,7 +33,7 @@ def load_questions(path: Path) -> list[dict]:
 
 
 def _norm(s) -> str:
-    return " ".join(str(s).split()).casefold()
+    return squash(str(s)).casefold()
 
 
 def same_heading(a, b) -> bool:

@@ -3,6 +3,7 @@
 The web page renders these blocks; every passage becomes one element whose id is the fragment of
 its citation url (``p-START-END``), so a citation link opens on it even without JavaScript.
 
+    >>> from search.model import Outline
     >>> doc = Document("d", "D", "", "Aims\\n\\n- one\\n- two\\n", Outline((Heading(0, 4, 1, "Aims", ("Aims",)),)))
     >>> [(b.kind, b.text, b.items) for s in layout_document(doc, []) for b in s.blocks]
     [('heading', 'Aims', []), ('list', '- one\\n- two', ['one', 'two'])]
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .chunk import paragraph_units
-from .model import Document, Heading, Outline, Passage, passage_anchor
+from .model import Document, Heading, Passage, passage_anchor
 from .patterns import MAX_HEADING_CHARS
 
 _SYMBOL = r"[-•·*–—▪◦●]"

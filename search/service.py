@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 
 from .embed import CachedEncoder, Embedder
 from .engine import Engine

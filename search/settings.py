@@ -13,6 +13,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_K = 10          # passages in an answer when k is not given (``Settings.default_k``)
+MAX_K = 50              # most passages one answer may ask for
+MAX_QUERY_CHARS = 1000  # longest question accepted
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Settings:
     rate_limit: int = field(default=0, metadata={"help": "requests per minute per client address; 0 is off"})
     reload_seconds: float = field(default=2.0, metadata={"help": "how often the server looks for a newer index"})
     admin_token: str = field(default="", metadata={"help": "token for POST /api/reload; empty keeps it off"})
-    default_k: int = field(default=10, metadata={"help": "passages returned when k is not given"})
+    default_k: int = field(default=DEFAULT_K, metadata={"help": "passages returned when k is not given"})
     cache_size: int = field(default=1024, metadata={"help": "query embeddings kept in memory"})
     torch_threads: int = field(default=1, metadata={"help": "intra-op threads per encode; requests run in parallel"})
     log_level: str = field(default="INFO", metadata={"help": "logging level"})

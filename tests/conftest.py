@@ -78,6 +78,22 @@ def tiny_index(tiny_seeds, tmp_path, fake_embedder) -> Path:
     return index_dir
 
 
+# Every store implementation the contract tests run against (``tests/stores/test_contract.py``).
+STORES = ["folder"]
+
+
+@pytest.fixture(params=STORES)
+def tiny_store(request, tiny_seeds, tmp_path, fake_embedder):
+    """The tiny documents built into each kind of store, opened through ``open_store``."""
+    from search.build import build_index
+    from search.settings import Settings
+    from search.stores import open_store, open_writer
+
+    settings = Settings(seeds=tiny_seeds, index=tmp_path / f"{request.param}-index")
+    build_index(tiny_seeds, open_writer(settings), fake_embedder, progress=False, log=lambda m: None)
+    return open_store(settings, fake_embedder)
+
+
 @pytest.fixture
 def make_settings(tmp_path):
     from search.settings import Settings

@@ -11,8 +11,9 @@ from search.errors import BadQuery, IndexMismatch, IndexMissing
 
 
 @pytest.fixture
-def engine(tiny_index, fake_embedder):
-    return Engine(FolderStore.open(tiny_index, fake_embedder), CachedEncoder(fake_embedder))
+def engine(tiny_store, fake_embedder):
+    """The engine over each kind of store: these tests hold for every store."""
+    return Engine(tiny_store, CachedEncoder(fake_embedder))
 
 
 def test_best_passage_answers_the_question(engine):

@@ -494,7 +494,7 @@ def test_an_unexpected_error_is_a_logged_500_without_a_traceback(client, tiny_ap
 
 
 def test_json_log_formatter_writes_one_json_object_per_line():
-    from search.cli import JsonLogFormatter
+    from web.serve import JsonLogFormatter
 
     record = logging.LogRecord("search.web", logging.INFO, __file__, 1, "request", None, None)
     record.fields = {"status": 200, "path": "/api/search", "q_chars": 12}

@@ -8,7 +8,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from search.engine import MAX_K
+from search.engine import validate_query
 from search.layout import outline_of
 
 from .errors import ApiError, printable
@@ -48,17 +48,12 @@ def is_json_type(mimetype: str) -> bool:
 
 
 def parse_k(value):
-    """k from a query string or JSON: an integer 1..50 (a whole-number string is accepted too)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ApiError(400, f"k must be an integer from 1 to {MAX_K}")
+    """k as given in a query string or JSON, with whole numbers written as text ("5") or 5.0 made ints;
+    anything else is passed on for ``validate_query`` to refuse with the one message for a bad k."""
     if isinstance(value, float) and value.is_integer():
-        value = int(value)
+        return int(value)
     if isinstance(value, str) and _INT.match(value):
-        value = int(value)
-    if not isinstance(value, int) or not 1 <= value <= MAX_K:
-        raise ApiError(400, f"k must be an integer from 1 to {MAX_K}")
+        return int(value)
     return value
 
 
@@ -79,10 +74,9 @@ def search_params() -> tuple:
             raise ApiError(400, "q must be a string")
         if isinstance(docs, str):
             docs = [docs]
-        if docs is not None and (not isinstance(docs, list) or not all(isinstance(d, str) for d in docs)):
-            raise ApiError(400, "doc must be a document id or a list of document ids")
         q = q if q is None else utf8_text(q, "q")
-        docs = docs if docs is None else [utf8_text(d, "doc") for d in docs]
+        if isinstance(docs, list):   # other types, and lists of non-strings, are refused by validate_query
+            docs = [utf8_text(d, "doc") if isinstance(d, str) else d for d in docs]
     else:
         for name in ("q", "k"):
             if len(request.args.getlist(name)) > 1:
@@ -96,6 +90,7 @@ def search_params() -> tuple:
 def search():
     q, k, docs = search_params()
     g.q_chars = len(q) if isinstance(q, str) else None
+    validate_query(q, service().settings.default_k if k is None else k, docs)   # a bad request is a 400 before anything else
     response = service().search(q, k, docs)
     g.result_count = len(response.results)
     return jsonify(response.to_json())

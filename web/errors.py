@@ -2,11 +2,10 @@
 
 Pages get a short HTML page instead; neither ever shows a stack trace or a server banner. The
 errors waitress answers by itself (malformed HTTP, bodies or headers over its limits) use the
-JSON shape too: see ``json_error_channel``.
+JSON shape too: see ``web.serve.json_error_channel``.
 """
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import g, jsonify, render_template, request
@@ -14,7 +13,6 @@ from werkzeug.exceptions import HTTPException
 
 from search.errors import Overloaded, SearchError
 
-from .security import security_header_items
 
 log = logging.getLogger("search.web")
 
@@ -84,34 +82,3 @@ def register_error_handlers(app) -> None:
             "id": g.get("request_id"), "method": request.method, "path": request.path,
             "exception": f"{type(exc).__name__}: {exc}"}})
         return error_response(500, "internal error; it has been logged")
-
-
-def json_error_channel():
-    """A waitress channel class whose own error answers use the JSON error shape and security headers.
-
-    Waitress answers malformed HTTP (a bad request line or header, a bad chunk, a body or headers
-    over its limits) before the app sees the request, in plain text; this keeps those answers in
-    the shape every client of the API expects. Use it with ``server.channel_class``.
-    """
-    from waitress.channel import HTTPChannel
-    from waitress.task import ErrorTask
-
-    class JsonErrorTask(ErrorTask):
-        def execute(self):
-            error = self.request.error
-            message = f"{error.reason.lower()}: {error.body}" if error.code != 500 else "internal error"
-            body = json.dumps({"error": {"status": error.code, "message": message}}).encode("utf-8")
-            self.status = f"{error.code} {error.reason}"
-            self.response_headers.extend([("Content-Type", "application/json"), *security_header_items()])
-            self.set_close_on_finish()
-            self.content_length = len(body)
-            self.write(body)
-            log.info("request", extra={"fields": {
-                "id": None, "method": getattr(self.request, "command", None), "path": getattr(self.request, "path", None),
-                "status": error.code, "ms": None, "results": None, "q_chars": None,
-                "client": self.channel.addr[0] if self.channel.addr else None, "server_error": message}})
-
-    class JsonErrorChannel(HTTPChannel):
-        error_task_class = JsonErrorTask
-
-    return JsonErrorChannel

@@ -1,7 +1,7 @@
 """The OpenAPI 3 description of every JSON endpoint (served at /api/openapi.json)."""
 from __future__ import annotations
 
-from search.engine import MAX_K, MAX_QUERY_CHARS
+from search.settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
 
 
 def _error():
@@ -13,7 +13,7 @@ def openapi_spec() -> dict:
         {"name": "q", "in": "query", "required": True, "description": "the question or keywords",
          "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}},
         {"name": "k", "in": "query", "required": False, "description": "how many passages",
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}},
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K}},
         {"name": "doc", "in": "query", "required": False, "description": "document ids to search only",
          "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True},
     ]
