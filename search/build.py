@@ -30,7 +30,8 @@ from . import store
 from .chunk import ChunkSettings, Passage, chunk_text, sentence_spans
 from .dense import build_dense, choose_kind, save_dense
 from .documents import Document, discover, load_document, read_source
-from .embed import Embedder, count_tokens
+from .encoders import Encoder as Embedder
+from .encoders import count_tokens
 from .errors import BadDocument, IndexMismatch, IndexMissing, SearchError
 from .extract import EXTRACT_VERSION
 from .fusion import FusionSettings
@@ -293,7 +294,7 @@ def _write_version(tmp: Path, parts: list[_DocPassages], embedder: Embedder, chu
 
 def _check_version(folder: Path, embedder: Embedder) -> None:
     """Load the new version as the server would and ask it one question before switching."""
-    from .embed import CachedEncoder
+    from .encoders import CachedEncoder
     from .engine import Engine, load_index
 
     index = load_index(folder.parent, embedder, folder=folder)

@@ -15,7 +15,8 @@ from . import store
 from .chunk import Passage
 from .dense import load_dense, stored_vectors
 from .documents import page_at
-from .embed import CachedEncoder, Embedder
+from .encoders import CachedEncoder
+from .encoders import Encoder as Embedder
 from .errors import BadQuery, IndexMismatch
 from .fusion import FusionSettings, fuse
 from .highlight import highlights

@@ -12,7 +12,8 @@ import threading
 from pathlib import Path
 
 from . import store
-from .embed import CachedEncoder, Embedder
+from .encoders import CachedEncoder
+from .encoders import Encoder as Embedder
 from .engine import Engine, SearchResponse, load_index
 from .errors import IndexMismatch, IndexMissing, Overloaded, SearchError
 from .settings import Settings

@@ -64,9 +64,9 @@ def tiny_seeds(tmp_path) -> Path:
 
 @pytest.fixture
 def fake_embedder():
-    from search.embed import FakeEmbedder
+    from search.encoders import FakeEncoder
 
-    return FakeEmbedder()
+    return FakeEncoder()
 
 
 @pytest.fixture
@@ -113,9 +113,9 @@ def client(tiny_app):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from search.embed import SentenceTransformerEmbedder
+    from search.encoders import TorchEncoder
 
-    return SentenceTransformerEmbedder()
+    return TorchEncoder()
 
 
 @pytest.fixture(scope="session")

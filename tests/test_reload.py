@@ -16,7 +16,7 @@ import pytest
 
 from search import store
 from search.build import build_index
-from search.embed import FakeEmbedder
+from search.encoders import FakeEncoder as FakeEmbedder
 from search.engine import load_index
 from search.errors import IndexMismatch
 from search.service import SearchService
