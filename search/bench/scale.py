@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench import BUILTIN_QUESTIONS, bench_questions, percentiles, proc_status_mb
-from .settings import ROOT, Settings
+from ..settings import ROOT, Settings
+from .tools import BUILTIN_QUESTIONS, bench_questions, percentiles, proc_status_mb
 
 SCALE_SIZES = (10_000, 100_000, 1_000_000)
 DIM = 384
@@ -109,12 +109,12 @@ class FixedEncoder:
 def synthetic_index(vectors: np.ndarray, texts: list[str], kind: str | None = None,
                     passages_per_doc: int = 100):
     """An ``engine.Index`` over synthetic passages (one sentence each), and its build times."""
-    from . import store
-    from .chunk import Passage
-    from .dense import build_dense, choose_kind, stored_vectors
-    from .engine import Index
-    from .fusion import FusionSettings
-    from .keyword import KeywordIndex, build_keyword
+    from .. import store
+    from ..chunk import Passage
+    from ..dense import build_dense, choose_kind, stored_vectors
+    from ..engine import Index
+    from ..fusion import FusionSettings
+    from ..keyword import KeywordIndex, build_keyword
 
     n = len(texts)
     kind = kind or choose_kind(n)
@@ -141,8 +141,8 @@ def scale_point(n: int, rounds: int = 2, seed: int = 0) -> dict:
     """Build a synthetic index of ``n`` passages and time the engine's query path over it."""
     import faiss
 
-    from .dense import search_dense
-    from .engine import Engine
+    from ..dense import search_dense
+    from ..engine import Engine
 
     questions = bench_questions()
     t0 = time.perf_counter()
@@ -196,7 +196,7 @@ def scale_point(n: int, rounds: int = 2, seed: int = 0) -> dict:
 
 
 def scale_in_subprocess(n: int, rounds: int) -> dict:
-    code = f"import json; from search.bench_scale import scale_point; print(json.dumps(scale_point({n}, rounds={rounds})))"
+    code = f"import json; from search.bench.scale import scale_point; print(json.dumps(scale_point({n}, rounds={rounds})))"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     if run.returncode != 0:
         return {"passages": n, "error": (run.stderr.strip().splitlines() or ["failed"])[-1]}
