@@ -81,15 +81,15 @@ def _with_ratios(stats: dict, floor_p50: float) -> dict:
     return {**stats, **{f"{p}_x_floor": _ratio(stats[p], floor_p50) for p in ("p50", "p95", "p99")}}
 
 
-def measure_build(seeds: Path, folder: Path, embedder) -> dict:
+def measure_build(seeds: Path, folder: Path, encoder) -> dict:
     """A full build into an empty folder, then a no-op rebuild of the same folder."""
     from ..build import build_index
 
     t = time.perf_counter()
-    full = build_index(seeds, folder, embedder, progress=False, log=lambda m: None)
+    full = build_index(seeds, folder, encoder, progress=False, log=lambda m: None)
     full_s = time.perf_counter() - t
     t = time.perf_counter()
-    noop = build_index(seeds, folder, embedder, progress=False, log=lambda m: None)
+    noop = build_index(seeds, folder, encoder, progress=False, log=lambda m: None)
     noop_s = time.perf_counter() - t
     return {"documents": full.documents, "passages": full.passages, "full_s": round(full_s, 2),
             "noop_s": round(noop_s, 2), "noop_share": _ratio(noop_s, full_s),
@@ -154,9 +154,9 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
     try:
         say("build: full, then no-op")
         build_threads = torch.get_num_threads()   # `python -m search build` leaves torch's default
-        embedder = load_encoder(settings)
+        encoder = load_encoder(settings)
         torch.set_num_threads(build_threads)
-        report["build"] = {**measure_build(settings.seeds, work / "index", embedder), "torch_threads": build_threads}
+        report["build"] = {**measure_build(settings.seeds, work / "index", encoder), "torch_threads": build_threads}
         torch.set_num_threads(settings.torch_threads)   # the server's setting from here on
         try:
             store.current_version(settings.index)
@@ -171,7 +171,7 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
             report["startup_s"] = round(server.startup_s, 2)
             report["startup_cpu_s"] = round(server.startup_cpu_s, 2)
             floor_model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
-            engine = Engine(load_index(served, embedder), CachedEncoder(embedder, settings.cache_size))
+            engine = Engine(load_index(served, encoder), CachedEncoder(encoder, settings.cache_size))
             client = Client(server.port)
 
             def floor_encode(q: str) -> None:
@@ -195,7 +195,7 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
             report["server_memory_mb"] = {"peak": server.memory_mb("VmHWM"), "now": server.memory_mb("VmRSS")}
         finally:
             server.stop()
-        del embedder, engine, floor_model
+        del encoder, engine, floor_model
         gc.collect()
 
         report["scale"] = []
