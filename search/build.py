@@ -24,7 +24,7 @@ import numpy as np
 
 from .chunk import ChunkSettings, chunk_text, sentence_spans
 from .documents import discover, load_document, read_source
-from .embed import Embedder as Encoder, count_tokens
+from .encoders import Encoder, count_tokens
 from .errors import BadDocument, IndexMismatch
 from .extract import EXTRACT_VERSION
 from .fusion import FusionSettings
@@ -207,7 +207,7 @@ def _embed_documents(docs: list[Document], encoder: Encoder, chunking: ChunkSett
 
 def _check_version(store, encoder: Encoder, version: str) -> None:
     """Ask the new version one question, as the server would, before switching to it."""
-    from .embed import CachedEncoder
+    from .encoders import CachedEncoder
     from .engine import Engine
 
     first = store.passages([0]) if store.info().get("passages") else []

@@ -17,9 +17,9 @@ def _settings(args) -> Settings:
 
 
 def load_embedder(settings: Settings):
-    from .embed import SentenceTransformerEmbedder
+    from .encoders import load_encoder
 
-    return SentenceTransformerEmbedder(threads=settings.torch_threads)
+    return load_encoder(settings)
 
 
 def cmd_build(args) -> int:
@@ -28,16 +28,16 @@ def cmd_build(args) -> int:
     from .chunk import ChunkSettings
 
     settings = _settings(args)
-    from .embed import LazyEmbedder
+    from .encoders import load_encoder
 
-    report = build_index(settings.seeds, open_writer(settings), LazyEmbedder(), ChunkSettings(),
+    report = build_index(settings.seeds, open_writer(settings), load_encoder(settings, lazy=True), ChunkSettings(),
                          strict=args.strict, progress=not args.quiet)
     print(report.summary())
     return 0
 
 
 def cmd_query(args) -> int:
-    from .embed import CachedEncoder
+    from .encoders import CachedEncoder
     from .engine import Engine
     from .stores import open_store
 

@@ -18,7 +18,7 @@ import json
 import math
 from pathlib import Path
 
-from .embed import CachedEncoder, SentenceTransformerEmbedder
+from .encoders import CachedEncoder, load_encoder
 from .engine import Engine
 from .patterns import squash
 from .settings import Settings
@@ -113,7 +113,7 @@ def evaluate(engine: Engine, questions: list[dict], k: int = 10, texts: dict[str
 
 
 def evaluate_file(path: Path, settings: Settings, k: int = 10, seeds: Path | None = None, embedder=None) -> dict:
-    embedder = embedder or SentenceTransformerEmbedder(threads=settings.torch_threads)
+    embedder = embedder or load_encoder(settings)
     engine = Engine(open_store(settings, embedder), CachedEncoder(embedder))
     texts = None
     if seeds is not None:

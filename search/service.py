@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from .embed import CachedEncoder, Embedder
+from .encoders import CachedEncoder, Encoder
 from .engine import Engine
 from .errors import REBUILD_HINT, IndexMismatch, IndexMissing, Overloaded, SearchError
 from .model import SearchResponse
@@ -21,7 +21,7 @@ log = logging.getLogger("search.service")
 
 
 class SearchService:
-    def __init__(self, settings: Settings, embedder: Embedder):
+    def __init__(self, settings: Settings, embedder: Encoder):
         self.settings = settings
         self.embedder = embedder
         self.encoder = CachedEncoder(embedder, settings.cache_size)

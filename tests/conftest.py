@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from search.bench.tools import ServerProcess as BenchServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -64,9 +61,9 @@ def tiny_seeds(tmp_path) -> Path:
 
 @pytest.fixture
 def fake_embedder():
-    from search.embed import FakeEmbedder
+    from search.encoders import FakeEncoder
 
-    return FakeEmbedder()
+    return FakeEncoder()
 
 
 @pytest.fixture
@@ -129,9 +126,9 @@ def client(tiny_app):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from search.embed import SentenceTransformerEmbedder
+    from search.encoders import TorchEncoder
 
-    return SentenceTransformerEmbedder()
+    return TorchEncoder()
 
 
 @pytest.fixture(scope="session")
@@ -144,48 +141,14 @@ def real_index(tmp_path_factory, real_embedder) -> Path:
     return index_dir
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class ServerProcess(BenchServerProcess):
+    """``python -m search serve`` over ``seeds`` and ``index`` on a free port, looking for a new index every 0.5 s.
 
-
-def wait_for(url: str, timeout: float = 120.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except Exception:
-            time.sleep(0.25)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-class ServerProcess:
-    """``python -m search serve`` in a subprocess on a free port."""
+    Returns once ``/api/health`` answers; ``url``, ``log()`` and ``stop()`` as in ``search.bench.tools``.
+    """
 
     def __init__(self, seeds: Path, index: Path, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = index.parent / f"server-{self.port}.log"
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "search", "serve", "--port", str(self.port), "--seeds", str(seeds), "--index", str(index)],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-            env={**os.environ, "SEARCH_RELOAD_SECONDS": "0.5", **(env or {})})
-        wait_for(self.url + "/api/health", proc=self.proc)
-
-    def stop(self) -> None:
-        from search.bench import terminate
-
-        terminate(self.proc)
-        self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text()
+        super().__init__(index, seeds=seeds, env={"SEARCH_RELOAD_SECONDS": "0.5", **(env or {})})
 
 
 @pytest.fixture(scope="session")

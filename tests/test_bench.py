@@ -6,14 +6,15 @@ import time
 import numpy as np
 import pytest
 
-from search.bench import FreshQuestions, bench_questions, percentiles, respell
-from search.bench_scale import (PASSAGE_WORDS, FixedEncoder, exact_top_k, recall_at_k, seed_vocabulary, synthetic_index,
+from search.bench.scale import (PASSAGE_WORDS, FixedEncoder, exact_top_k, recall_at_k, seed_vocabulary, synthetic_index,
                                 synthetic_texts, synthetic_vectors)
+from search.bench.tools import FreshQuestions, bench_questions, percentiles, respell
+from search.encoders import CachedEncoder, QueryBatcher
 from search.stores.folder.dense import build_dense, search_dense, stored_vectors
-from search.embed import CachedEncoder, QueryBatcher
 from search.engine import Engine
+from search.settings import ROOT
 
-from .conftest import SEEDS
+SEEDS = ROOT / "seeds"
 
 
 def test_percentiles_worked_example():
@@ -138,11 +139,11 @@ def test_cached_encoder_counts_hits_and_misses(fake_embedder):
 
 @pytest.mark.real
 def test_the_server_model_gives_the_floor_model_vectors(real_embedder):
-    """The bench times the floor with a bare SentenceTransformer; the server's embedder (same
+    """The bench times the floor with a bare SentenceTransformer; the server's encoder (same
     model, same library, behind the cache and batcher) must give the same vectors."""
     from sentence_transformers import SentenceTransformer
 
-    from search.embed import model_path
+    from search.encoders import model_path
 
     floor = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
     texts = bench_questions()[:20] + synthetic_texts(10, SEEDS) + [" ".join(synthetic_texts(8, SEEDS)), "", "a"]
@@ -151,8 +152,8 @@ def test_the_server_model_gives_the_floor_model_vectors(real_embedder):
     assert np.abs(real_embedder.encode(texts[:1])[0] - expected[0]).max() < 1e-5
 
 
-class _GatedEmbedder:
-    """The fake embedder, but its first forward pass waits for a gate: others queue meanwhile."""
+class _GatedEncoder:
+    """The fake encoder, but its first forward pass waits for a gate: others queue meanwhile."""
 
     def __init__(self, inner, fail: bool = False):
         self.inner, self.fail = inner, fail
@@ -169,7 +170,7 @@ class _GatedEmbedder:
         return self.inner.encode(texts)
 
 
-def _ask_together(batcher, embedder, texts):
+def _ask_together(batcher, encoder, texts):
     answers: dict = {}
 
     def ask(text):
@@ -180,12 +181,12 @@ def _ask_together(batcher, embedder, texts):
 
     threads = [threading.Thread(target=ask, args=(texts[0],))]
     threads[0].start()
-    _until(lambda: len(embedder.calls) == 1)
+    _until(lambda: len(encoder.calls) == 1)
     threads += [threading.Thread(target=ask, args=(t,)) for t in texts[1:]]
     for t in threads[1:]:
         t.start()
     _until(lambda: len(batcher._waiting) == len(texts) - 1)
-    embedder.gate.set()
+    encoder.gate.set()
     for t in threads:
         t.join(10)
     return answers
@@ -199,23 +200,23 @@ def _until(condition, timeout=10.0):
 
 
 def test_query_batcher_encodes_waiting_questions_in_one_pass(fake_embedder):
-    embedder = _GatedEmbedder(fake_embedder)
-    batcher = QueryBatcher(embedder, lanes=1, max_batch=16)
+    encoder = _GatedEncoder(fake_embedder)
+    batcher = QueryBatcher(encoder, lanes=1, max_batch=16)
     texts = [f"question number {i}" for i in range(6)]
-    answers = _ask_together(batcher, embedder, texts)
-    assert embedder.calls[0] == texts[:1] and sorted(embedder.calls[1]) == sorted(texts[1:])
-    assert len(embedder.calls) == 2
+    answers = _ask_together(batcher, encoder, texts)
+    assert encoder.calls[0] == texts[:1] and sorted(encoder.calls[1]) == sorted(texts[1:])
+    assert len(encoder.calls) == 2
     for text in texts:
         assert np.array_equal(answers[text], fake_embedder.encode([text])[0])
 
 
 def test_query_batcher_tells_every_waiting_caller_about_a_failure(fake_embedder):
-    embedder = _GatedEmbedder(fake_embedder, fail=True)
-    batcher = QueryBatcher(embedder, lanes=1, max_batch=2)
+    encoder = _GatedEncoder(fake_embedder, fail=True)
+    batcher = QueryBatcher(encoder, lanes=1, max_batch=2)
     texts = [f"question number {i}" for i in range(5)]
-    answers = _ask_together(batcher, embedder, texts)
+    answers = _ask_together(batcher, encoder, texts)
     assert all(isinstance(answers[t], RuntimeError) for t in texts)
-    assert [len(c) for c in embedder.calls] == [1, 2, 2]
+    assert [len(c) for c in encoder.calls] == [1, 2, 2]
 
 
 def test_format_report_prints_every_section():
@@ -251,9 +252,26 @@ def test_format_report_prints_every_section():
 
 
 @pytest.mark.real
-def test_lazy_embedder_knows_its_dimension_before_loading_and_matches_the_model(real_embedder):
-    from search.embed import LazyEmbedder
+def test_lazy_encoder_knows_its_dimension_before_loading_and_matches_the_model(real_embedder):
+    from search.encoders import LazyEncoder
 
-    lazy = LazyEmbedder()
+    lazy = LazyEncoder()
     assert lazy._model is None and (lazy.name, lazy.dim) == (real_embedder.name, real_embedder.dim)
     assert np.abs(lazy.encode(["probation contracts"]) - real_embedder.encode(["probation contracts"])).max() < 1e-5
+
+
+def test_wait_for_returns_once_ready_and_names_a_process_that_exits_first():
+    import subprocess
+    import sys
+
+    from search.bench.tools import wait_for
+
+    calls = []
+    wait_for(lambda: calls.append(1) or len(calls) == 3, timeout=5, poll=0.001)
+    assert len(calls) == 3
+    with pytest.raises(TimeoutError):
+        wait_for(lambda: False, timeout=0.05, poll=0.01)
+    exited = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    exited.wait()
+    with pytest.raises(RuntimeError, match="exited with 3"):
+        wait_for(lambda: False, timeout=5, proc=exited)

@@ -12,7 +12,8 @@ import pytest
 from search.stores.folder import versions as store
 from search.build import build_index
 from search.chunk import ChunkSettings
-from search.embed import CachedEncoder, FakeEmbedder
+from search.encoders import CachedEncoder
+from search.encoders import FakeEncoder as FakeEmbedder
 from search.engine import Engine
 from search.stores.folder import FolderStore
 from search.errors import BadDocument, IndexMismatch
@@ -132,10 +133,10 @@ def test_strict_fails_naming_every_bad_document_and_changes_nothing(tiny_seeds, 
 
 
 def test_the_cli_exits_non_zero_with_strict(tiny_seeds, tmp_path, monkeypatch, capsys):
-    import search.embed
+    import search.encoders
     from search.cli import main
 
-    monkeypatch.setattr(search.embed, "LazyEmbedder", FakeEmbedder)
+    monkeypatch.setattr(search.encoders, "load_encoder", lambda settings, lazy=False: FakeEmbedder())
     (tiny_seeds / "corrupt.pdf").write_bytes(b"%PDF-1.4 broken")
     args = ["build", "--seeds", str(tiny_seeds), "--index", str(tmp_path / "index"), "--quiet"]
     assert main(args + ["--strict"]) != 0
@@ -269,7 +270,7 @@ KILLED_BUILD = textwrap.dedent("""
     from pathlib import Path
     from search.stores.folder import versions as store
     from search.build import build_index
-    from search.embed import FakeEmbedder
+    from search.encoders import FakeEncoder as FakeEmbedder
 
     seeds, index, marker, moment = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 

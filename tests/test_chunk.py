@@ -3,7 +3,7 @@ import pytest
 
 from search.chunk import ChunkSettings, chunk_text, paragraph_units, sentence_spans
 from search.documents import discover, load_document
-from search.embed import count_tokens
+from search.encoders import count_tokens
 
 from .conftest import SEEDS
 

@@ -4,7 +4,7 @@ import pytest
 
 from search.stores.folder import versions as store
 from search.stores.folder.dense import build_dense, search_dense
-from search.embed import CachedEncoder
+from search.encoders import CachedEncoder
 from search.engine import Engine
 from search.stores.folder import FolderStore
 from search.errors import BadQuery, IndexMismatch, IndexMissing
@@ -85,7 +85,7 @@ def test_missing_index_says_what_to_run(tmp_path, fake_embedder):
 
 
 def test_index_built_with_another_model_is_refused(tiny_index):
-    from search.embed import FakeEmbedder
+    from search.encoders import FakeEncoder as FakeEmbedder
 
     other = FakeEmbedder(dim=32)
     with pytest.raises(IndexMismatch, match="built with model"):

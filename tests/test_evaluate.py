@@ -42,7 +42,7 @@ def test_a_wrong_slice_is_an_offset_error_and_earns_nothing():
 @pytest.mark.real
 @pytest.mark.server
 def test_in_process_eval_agrees_with_score_py(real_server, real_index, real_embedder):
-    from search.embed import CachedEncoder
+    from search.encoders import CachedEncoder
     from search.engine import Engine
     from search.stores.folder import FolderStore
 

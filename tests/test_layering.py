@@ -17,11 +17,11 @@ TIERS = [
     ("search.settings", "search.errors", "search.model", "search.patterns", "search.terms"),
     ("search.readers", "search.extract", "search.extract_html", "search.sections", "search.contents", "search.chunk",
      "search.represent", "search.documents"),
-    ("search.encoders", "search.embed"),
+    ("search.encoders",),
     ("search.stores",),
     ("search.fusion", "search.highlight"),
     ("search.engine", "search.build"),
-    ("search.service", "search.evaluate", "search.bench", "search.bench_scale", "search.layout"),
+    ("search.service", "search.evaluate", "search.bench", "search.layout"),
     ("search.cli", "search.__main__", "web"),
 ]
 

@@ -16,7 +16,7 @@ import pytest
 
 from search.stores.folder import versions as store
 from search.build import build_index
-from search.embed import FakeEmbedder
+from search.encoders import FakeEncoder as FakeEmbedder
 from search.stores.folder import FolderStore
 from search.errors import IndexMismatch
 from search.service import SearchService

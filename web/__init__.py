@@ -31,9 +31,9 @@ def create_app(settings: Settings | None = None, service=None, embedder=None) ->
         from search.service import SearchService
 
         if embedder is None:
-            from search.embed import SentenceTransformerEmbedder
+            from search.encoders import load_encoder
 
-            embedder = SentenceTransformerEmbedder(threads=settings.torch_threads)
+            embedder = load_encoder(settings)
         service = SearchService(settings, embedder)
     app.extensions["search"] = service
     app.extensions["rate_limiter"] = RateLimiter(settings.rate_limit)

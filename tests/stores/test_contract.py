@@ -10,7 +10,7 @@ QUESTION = "payment by results re-offending"
 
 @pytest.fixture
 def encoder(fake_embedder):
-    from search.embed import CachedEncoder
+    from search.encoders import CachedEncoder
 
     return CachedEncoder(fake_embedder)
 

@@ -13,196 +13,31 @@ Every figure is measured on the spot:
 - throughput: answers per second over HTTP with 1, 4 and 16 clients asking at once;
 - memory: the server's peak resident memory (VmHWM);
 - scale: the same query path over synthetic indexes of 10^4, 10^5 and 10^6 passages, each built
-  and queried in a process of its own so that its peak memory is its own (``bench_scale.py``).
+  and queried in a process of its own so that its peak memory is its own (``scale.py``).
 
 Questions come from the shared dev set when it exists. Each asking uses a fresh spelling, so no
 answer comes from the cache by accident: ``respell`` flips the case of some letters, which is the
-same work for the uncased model and for BM25, which lower-cases.
+same work for the uncased model and for BM25, which lower-cases. The helpers (questions,
+percentiles, the server in a subprocess) are in ``tools.py``, which the tests reuse.
 """
 from __future__ import annotations
 
 import gc
-import http.client
-import itertools
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 
-import numpy as np
-
-from .settings import ROOT, Settings
-
-DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-BUILTIN_QUESTIONS = [
-    "why do unions oppose payment by results in probation?",
-    "what happened to library opening hours?",
-    "Serco community payback contract",
-    "How many households are on social housing waiting lists?",
-    "Do big government contracts squeeze out small local charities and firms?",
-    "what did the summit say about competition in public services",
-]
+from ..settings import Settings
+from .scale import SCALE_SIZES, format_scale, scale_in_subprocess
+from .tools import DEV_QUESTIONS, Client, FreshQuestions, ServerProcess, bench_questions, percentiles
 
 
-# -- small helpers (tested in tests/test_bench.py) ---------------------------------------------
-
-def percentiles(seconds: list[float]) -> dict:
-    """Median, p95 and p99 of durations given in seconds, in milliseconds.
-
-        >>> percentiles([0.001, 0.002, 0.003, 0.004])
-        {'n': 4, 'p50': 2.5, 'p95': 3.85, 'p99': 3.97}
-    """
-    ms = np.asarray(seconds, dtype=np.float64) * 1000
-    return {"n": len(ms), **{f"p{p}": round(float(np.percentile(ms, p)), 2) for p in (50, 95, 99)}}
-
-
-def bench_questions(path: Path = DEV_QUESTIONS) -> list[str]:
-    """The dev set's questions, read now (not copied into the repository), or a few built-in ones."""
-    if path.is_file():
-        with open(path, encoding="utf-8") as fh:
-            questions = [json.loads(line)["query"] for line in fh if line.strip()]
-        if questions:
-            return questions
-    return list(BUILTIN_QUESTIONS)
-
-
-def respell(question: str, n: int) -> str:
-    """Spelling ``n`` of a question: the bits of ``n`` choose which ASCII letters change case.
-
-        >>> [respell("why not", n) for n in range(3)]
-        ['why not', 'Why not', 'wHy not']
-    """
-    letters = [i for i, c in enumerate(question) if c.isascii() and c.isalpha()]
-    if n >> len(letters):
-        raise ValueError(f"{question!r} has fewer than {n + 1} spellings")
-    chars = list(question)
-    for bit, i in enumerate(letters):
-        if n >> bit & 1:
-            chars[i] = chars[i].swapcase()
-    return "".join(chars)
-
-
-class FreshQuestions:
-    """An endless, thread-safe supply of questions not asked before in this run."""
-
-    def __init__(self, questions: list[str]):
-        self.questions = questions
-        self._count = itertools.count()
-        self._lock = threading.Lock()
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        with self._lock:
-            n = next(self._count)
-        return respell(self.questions[n % len(self.questions)], n // len(self.questions))
-
-    def take(self, n: int) -> list[str]:
-        return [next(self) for _ in range(n)]
-
-
-def cpu_seconds(pid: int | str = "self") -> float:
-    """User plus system CPU time a process has used so far (from /proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_status_mb(pid: int | str = "self", field: str = "VmHWM") -> float:
-    """A memory figure from /proc/<pid>/status in MB (VmHWM: peak resident, VmRSS: resident now)."""
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
-
-
-# -- the real server over HTTP -----------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Client:
-    """One keep-alive HTTP connection, as a browser or a calling service would hold."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.conn: http.client.HTTPConnection | None = None
-
-    def search(self, question: str, k: int = 10) -> int:
-        """Ask one question; the HTTP status. Raises OSError when the connection fails."""
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            self.conn.request("GET", "/api/search?" + urllib.parse.urlencode({"q": question, "k": k}))
-            response = self.conn.getresponse()
-            response.read()
-            return response.status
-        except (OSError, http.client.HTTPException) as exc:
-            self.close()
-            raise OSError(f"request failed: {exc}") from exc
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-
-def terminate(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """Stop a child process: SIGTERM, then SIGKILL if it has not exited after ``grace`` seconds."""
-    proc.terminate()
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-class Server:
-    """``python -m search serve`` in a subprocess on a free port; its startup is timed to its first answer."""
-
-    def __init__(self, index: Path, log_path: Path, probe: str, timeout: float = 180.0):
-        self.port = free_port()
-        self.log_path = log_path
-        self._log = open(log_path, "w")
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "-m", "search", "serve", "--port", str(self.port),
-                                      "--index", str(index)], cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-        client = Client(self.port)
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.proc.returncode}; see {log_path}")
-            try:
-                if client.search(probe) == 200:
-                    break
-            except OSError:
-                pass
-            if time.perf_counter() - t0 > timeout:
-                self.stop()
-                raise TimeoutError(f"the server did not answer within {timeout:.0f} s; see {log_path}")
-            time.sleep(0.05)
-        self.startup_s = time.perf_counter() - t0
-        self.startup_cpu_s = cpu_seconds(self.proc.pid)  # what the start costs, however busy the machine
-        client.close()
-
-    def memory_mb(self, field: str = "VmHWM") -> float:
-        return proc_status_mb(self.proc.pid, field)
-
-    def stop(self) -> None:
-        terminate(self.proc)
-        self._log.close()
-
+# -- the measurements ------------------------------------------------------------------------
 
 def throughput(port: int, questions: FreshQuestions, clients: int, seconds: float) -> dict:
     """Answers per second, errors and latency with ``clients`` asking back to back for ``seconds``."""
@@ -246,15 +81,15 @@ def _with_ratios(stats: dict, floor_p50: float) -> dict:
     return {**stats, **{f"{p}_x_floor": _ratio(stats[p], floor_p50) for p in ("p50", "p95", "p99")}}
 
 
-def measure_build(seeds: Path, folder: Path, embedder) -> dict:
+def measure_build(seeds: Path, folder: Path, encoder) -> dict:
     """A full build into an empty folder, then a no-op rebuild of the same folder."""
-    from .build import build_index
+    from ..build import build_index
 
     t = time.perf_counter()
-    full = build_index(seeds, folder, embedder, progress=False, log=lambda m: None)
+    full = build_index(seeds, folder, encoder, progress=False, log=lambda m: None)
     full_s = time.perf_counter() - t
     t = time.perf_counter()
-    noop = build_index(seeds, folder, embedder, progress=False, log=lambda m: None)
+    noop = build_index(seeds, folder, encoder, progress=False, log=lambda m: None)
     noop_s = time.perf_counter() - t
     return {"documents": full.documents, "passages": full.passages, "full_s": round(full_s, 2),
             "noop_s": round(noop_s, 2), "noop_share": _ratio(noop_s, full_s),
@@ -300,10 +135,10 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from .embed import CachedEncoder, SentenceTransformerEmbedder, model_path
-    from .engine import Engine
-    from .errors import IndexMismatch, IndexMissing
-    from .stores import open_store
+    from ..encoders import CachedEncoder, load_encoder, model_path
+    from ..engine import Engine
+    from ..errors import IndexMismatch, IndexMissing
+    from ..stores import open_store
 
     settings = Settings.from_env(index=index)
     questions = bench_questions()
@@ -319,24 +154,24 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
     try:
         say("build: full, then no-op")
         build_threads = torch.get_num_threads()   # `python -m search build` leaves torch's default
-        embedder = SentenceTransformerEmbedder(threads=settings.torch_threads)
+        encoder = load_encoder(settings)
         torch.set_num_threads(build_threads)
-        report["build"] = {**measure_build(settings.seeds, work / "index", embedder), "torch_threads": build_threads}
+        report["build"] = {**measure_build(settings.seeds, work / "index", encoder), "torch_threads": build_threads}
         torch.set_num_threads(settings.torch_threads)   # the server's setting from here on
         try:
-            open_store(settings, embedder)
+            open_store(settings, encoder)
             served = settings.index
         except (IndexMissing, IndexMismatch):
             served = work / "index"
         report["index"] = str(served)
 
         say("startup: python -m search serve until its first answer")
-        server = Server(served, work / "server.log", probe=questions[0])
+        server = ServerProcess(served, log_path=work / "server.log", probe=questions[0], timeout=180.0, poll=0.05)
         try:
             report["startup_s"] = round(server.startup_s, 2)
             report["startup_cpu_s"] = round(server.startup_cpu_s, 2)
             floor_model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
-            engine = Engine(open_store(settings.replace(index=served), embedder), CachedEncoder(embedder, settings.cache_size))
+            engine = Engine(open_store(settings.replace(index=served), encoder), CachedEncoder(encoder, settings.cache_size))
             client = Client(server.port)
 
             def floor_encode(q: str) -> None:
@@ -360,10 +195,8 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
             report["server_memory_mb"] = {"peak": server.memory_mb("VmHWM"), "now": server.memory_mb("VmRSS")}
         finally:
             server.stop()
-        del embedder, engine, floor_model
+        del encoder, engine, floor_model
         gc.collect()
-
-        from .bench_scale import SCALE_SIZES, scale_in_subprocess
 
         report["scale"] = []
         for n in SCALE_SIZES[:2] if quick else SCALE_SIZES:
@@ -377,8 +210,6 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
 
 def format_report(r: dict) -> str:
     """The report as a plain-text table."""
-    from .bench_scale import format_scale
-
     def pct(s: dict, ratios: bool = False) -> str:
         text = f"p50 {s['p50']:8.2f}  p95 {s['p95']:8.2f}  p99 {s['p99']:8.2f} ms"
         if ratios:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench import BUILTIN_QUESTIONS, bench_questions, percentiles, proc_status_mb
-from .settings import ROOT, Settings
+from ..settings import ROOT, Settings
+from .tools import BUILTIN_QUESTIONS, bench_questions, percentiles, proc_status_mb
 
 SCALE_SIZES = (10_000, 100_000, 1_000_000)
 DIM = 384
@@ -109,11 +109,11 @@ class FixedEncoder:
 def synthetic_index(vectors: np.ndarray, texts: list[str], kind: str | None = None,
                     passages_per_doc: int = 100):
     """A ``FolderStore`` over synthetic passages (one sentence each), held in memory, and its build times."""
-    from .fusion import FusionSettings
-    from .model import Document, Passage
-    from .stores.folder import FolderStore
-    from .stores.folder.dense import build_dense, choose_kind
-    from .stores.folder.keyword import KeywordIndex, build_keyword
+    from ..fusion import FusionSettings
+    from ..model import Document, Passage
+    from ..stores.folder import FolderStore
+    from ..stores.folder.dense import build_dense, choose_kind, stored_vectors
+    from ..stores.folder.keyword import KeywordIndex, build_keyword
 
     n = len(texts)
     kind = kind or choose_kind(n)
@@ -128,7 +128,6 @@ def synthetic_index(vectors: np.ndarray, texts: list[str], kind: str | None = No
     documents = {d: Document(d, d, "", "") for d in doc_ids}
     manifest = {"passages": n, "dense_index": kind, "fusion": FusionSettings().as_dict()}
     # one copy of the vectors, the one FAISS holds, serves passages and their one sentence each (as loading does)
-    from .stores.folder.dense import stored_vectors
     store = FolderStore(Path(f"synthetic-{n}"), manifest, passages, [[(0, len(t))] for t in texts], documents,
                         dense, keyword, stored_vectors(dense))
     return store, {"kind": kind, "dense_s": round(t1 - t0, 2), "keyword_s": round(t2 - t1, 2)}
@@ -138,8 +137,8 @@ def scale_point(n: int, rounds: int = 2, seed: int = 0) -> dict:
     """Build a synthetic index of ``n`` passages and time the engine's query path over it."""
     import faiss
 
-    from .engine import Engine
-    from .stores.folder.dense import search_dense
+    from ..engine import Engine
+    from ..stores.folder.dense import search_dense
 
     questions = bench_questions()
     t0 = time.perf_counter()
@@ -193,7 +192,7 @@ def scale_point(n: int, rounds: int = 2, seed: int = 0) -> dict:
 
 
 def scale_in_subprocess(n: int, rounds: int) -> dict:
-    code = f"import json; from search.bench_scale import scale_point; print(json.dumps(scale_point({n}, rounds={rounds})))"
+    code = f"import json; from search.bench.scale import scale_point; print(json.dumps(scale_point({n}, rounds={rounds})))"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     if run.returncode != 0:
         return {"passages": n, "error": (run.stderr.strip().splitlines() or ["failed"])[-1]}
