@@ -45,6 +45,8 @@ class Settings:
     admin_token: str = field(default="", metadata={"help": "token for POST /api/reload; empty keeps it off"})
     default_k: int = field(default=DEFAULT_K, metadata={"help": "passages returned when k is not given"})
     cache_size: int = field(default=1024, metadata={"help": "query embeddings kept in memory"})
+    encoder: str = field(default="torch", metadata={"help": "how questions and passages are encoded: torch "
+                                                           "(sentence-transformers) or fake (hashed words; tests only)"})
     torch_threads: int = field(default=1, metadata={"help": "intra-op threads per encode; requests run in parallel"})
     log_level: str = field(default="INFO", metadata={"help": "logging level"})
     max_file_mb: float = field(default=64.0, metadata={"help": "largest source file read, in MB; larger ones are skipped"})
