@@ -1,0 +1,262 @@
+"""PDF reader: the text a reader sees on each page, with headings from the layout and page starts.
+
+pdfplumber (on pdfminer.six) gives each line's characters with their fonts and positions; the
+rules in ``pdf_layout.py`` turn them into headings (larger or bolder than the body text, levels by
+size and numbering depth), paragraphs (lines joined, hyphenated words mended, ligatures as
+letters), list items and captions, with running headers, footers and page numbers left out.
+Pages with no text layer are named in ``notes`` and, where Tesseract is installed, read by OCR
+(``pdf_ocr.py``)::
+
+    result = read(pdf_bytes, DocumentLimits())
+    result.text          # '# Annual Transport Review\\n\\n## 1. Bus services\\n\\nPassenger numbers ...'
+    result.pages         # (0, 812, 1650): where each page starts in result.text
+    result.ocr_pages     # (4,) when page 4 was a scan read by Tesseract
+
+Raises ``BadDocument`` for an encrypted or damaged file, ``PartTooLarge`` when a stream would
+decompress past ``limits.max_part_bytes`` (checked before any page is read), and BadDocument when
+reading runs over ``limits.seconds``.
+"""
+from __future__ import annotations
+
+import io
+import time
+import zlib
+
+from ..errors import BadDocument
+from ..patterns import squash
+from ..settings import DocumentLimits
+from .base import Builder, PartTooLarge, ReadResult, megabytes, unreadable
+from .metadata import usable_metadata_title
+from .pdf_layout import (Line, Piece, assemble, body_style, clean_glyphs, is_bold_font, join_lines,
+                         running_furniture, running_title, visible_title)
+from .pdf_ocr import ENABLE_HINT, page_ranges, recognise, tesseract_available
+
+SUFFIXES = (".pdf",)
+REQUIRES = "pdfplumber"
+VERSION = 2
+MAX_PAGE_CONTENT = 16 * 2**20   # drawing instructions of one page beyond this are not laid out (too slow)
+_CHUNK = 1 << 16
+
+
+def read(data: bytes, limits: DocumentLimits) -> ReadResult:
+    """The PDF in ``data`` as text, blocks, title, page starts, notes and OCR'd pages."""
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    deadline = time.monotonic() + limits.seconds
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        pages = pdf.pages
+    except Exception as exc:  # pdfminer raises many kinds for damaged files; pdfplumber wraps them
+        cause = exc.args[0] if type(exc).__name__ == "PdfminerException" and exc.args else exc
+        if isinstance(cause, PDFPasswordIncorrect):
+            raise BadDocument("the PDF is encrypted with a password") from exc
+        raise unreadable("PDF", cause if isinstance(cause, Exception) else exc) from exc
+    with pdf:
+        sizes = check_stream_sizes(pdf.doc, limits.max_part_bytes, deadline, limits.seconds)
+        lines, scanned, notes, chars = [], [], [], 0
+        for number, page in enumerate(pages):
+            _check_time(deadline, limits.seconds, f"page {number + 1} of {len(pages)}")
+            if chars > limits.max_text_chars:
+                notes.append(f"text cut after page {number} of {len(pages)}: over max_text_chars "
+                             f"({limits.max_text_chars:,} characters)")
+                pages = pages[:number]
+                break
+            content = sum(sizes.get(getattr(s, "objid", None), 0) for s in page.page_obj.contents)
+            if content > MAX_PAGE_CONTENT:
+                notes.append(f"page {number + 1} skipped: {megabytes(content)} of drawing instructions")
+                continue
+            try:
+                page_lines, has_images = _page_lines(page, number)
+            except Exception as exc:
+                raise BadDocument(f"page {number + 1} of {len(pages)} cannot be read "
+                                  f"({type(exc).__name__}: {exc})") from exc
+            finally:
+                page.close()
+            if not page_lines and has_images:
+                scanned.append(number)
+            lines.extend(page_lines)
+            chars += sum(len(line.text) for line in page_lines)
+        metadata = pdf.metadata or {}
+    page_count = len(pages)
+    furniture = running_furniture(lines, page_count)
+    pieces = assemble(lines, furniture)
+    ocr_texts, ocr_notes = {}, []
+    if scanned:
+        if tesseract_available():
+            ocr_texts, ocr_notes = recognise(data, scanned, deadline)
+            notes.append(f"{_no_layer(scanned)}; their text was recognised by OCR (Tesseract)")
+        else:
+            notes.append(f"{_no_layer(scanned)} (scanned images); {ENABLE_HINT}")
+    notes.extend(ocr_notes)
+    pieces = _with_ocr(pieces, ocr_texts)
+    body_size, _ = body_style([line for i, line in enumerate(lines) if i not in furniture])
+    title = (visible_title(pieces, body_size) or usable_metadata_title(_decoded(metadata.get("Title")))
+             or running_title(lines, furniture, page_count))
+    return _render(pieces, page_count, title, notes, tuple(sorted(p + 1 for p in ocr_texts)))
+
+
+def _page_lines(page, number: int) -> tuple[list[Line], bool]:
+    """The lines of one page (text, position, main font) and whether it shows any image."""
+    from collections import Counter
+
+    page = page.dedupe_chars()         # text drawn twice for a bold effect reads once
+    out = []
+    for line in page.extract_text_lines(return_chars=True, strip=True):
+        text = clean_glyphs(line["text"])
+        chars = [c for c in line["chars"] if not c["text"].isspace()]
+        if not squash(text) or not chars:
+            continue
+        sizes = Counter(round(float(c["size"]), 1) for c in chars)
+        bold = sum(is_bold_font(str(c.get("fontname", ""))) for c in chars) >= 0.6 * len(chars)
+        out.append(Line(number, text, float(line["top"]), float(line["bottom"]), float(line["x0"]),
+                        float(line["x1"]), sizes.most_common(1)[0][0], bold,
+                        float(page.height), float(page.width)))
+    return out, bool(page.images)
+
+
+def _no_layer(pages: list[int]) -> str:
+    """"pages 1-3 have no text layer" for 0-based ``pages``."""
+    return f"{page_ranges([p + 1 for p in pages])} {'has' if len(pages) == 1 else 'have'} no text layer"
+
+
+def _with_ocr(pieces: list[Piece], texts: dict[int, str]) -> list[Piece]:
+    """``pieces`` with each OCR'd page's paragraphs placed in page order."""
+    if not texts:
+        return pieces
+    extra = []
+    for number, text in texts.items():
+        for para in text.replace("\r", "\n").split("\n\n"):
+            lines = [line for line in para.split("\n") if line.strip()]
+            if lines:
+                extra.append(Piece("paragraph", join_lines([clean_glyphs(l) for l in lines], set()), 0, number))
+    order = {id(p): i for i, p in enumerate(pieces + extra)}
+    return sorted(pieces + extra, key=lambda p: (p.page, order[id(p)]))
+
+
+def _render(pieces: list[Piece], page_count: int, title: str, notes: list[str], ocr_pages: tuple[int, ...]) -> ReadResult:
+    builder, page = Builder(), 0
+    for piece in pieces:
+        while page < piece.page:
+            builder.page_break()
+            page += 1
+        getattr(builder, piece.kind)(*((piece.level, piece.text) if piece.kind == "heading" else (piece.text,)))
+    while page < page_count - 1:
+        builder.page_break()
+        page += 1
+    headings = [p for p in pieces if p.kind == "heading" and squash(p.text) != squash(title)]
+    extra = {"pages": (0,)} if page_count == 1 else {}
+    # Layout headings are the outline only when they are more than a title; otherwise the
+    # plain-text detector looks for numbered headings in the text.
+    return builder.render(title, headings_known=bool(headings), notes=tuple(notes), ocr_pages=ocr_pages, **extra)
+
+
+def _decoded(value) -> str:
+    if isinstance(value, bytes):
+        for encoding in ("utf-16", "latin-1") if value.startswith((b"\xfe\xff", b"\xff\xfe")) else ("utf-8", "latin-1"):
+            try:
+                return value.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    return str(value or "")
+
+
+def _check_time(deadline: float, seconds: float, where: str) -> None:
+    if time.monotonic() > deadline:
+        raise BadDocument(f"reading stopped at {where}: over the time budget of {seconds:g} s (doc_seconds)")
+
+
+# -- decompression bound ---------------------------------------------------------------------
+
+def check_stream_sizes(doc, limit: int, deadline: float, seconds: float) -> dict[int, int]:
+    """The decompressed size of every stream in the pdfminer document ``doc``, by object id,
+    measured by streaming (never holding more than a chunk). Raises ``PartTooLarge`` naming the
+    ``max_part_bytes`` bound when any stream would exceed ``limit``. Objects inside object
+    streams are never streams themselves (PDF 1.7, 7.5.7), so only top-level objects are parsed."""
+    from pdfminer.pdftypes import PDFStream
+
+    sizes: dict[int, int] = {}
+    seen: set[int] = set()
+    for xref in doc.xrefs:
+        for objid in list(xref.get_objids()):
+            if objid in seen:
+                continue
+            seen.add(objid)
+            try:
+                strmid, _, _ = xref.get_pos(objid)
+                if strmid is not None:
+                    continue
+                obj = doc.getobj(objid)
+            except Exception:     # a damaged object: pdfminer reports it, if it matters, when read
+                continue
+            if isinstance(obj, PDFStream):
+                size = decoded_size(obj, limit)
+                if size > limit:
+                    raise PartTooLarge(f"stream {objid} would be over {megabytes(limit)} decompressed, "
+                                       f"the max_part_bytes bound")
+                sizes[objid] = size
+            if len(seen) % 256 == 0:
+                _check_time(deadline, seconds, "checking stream sizes")
+    return sizes
+
+
+def decoded_size(stream, limit: int) -> int:
+    """How many bytes ``stream`` decodes to, counting at most ``limit + 1`` of them."""
+    from pdfminer.ascii85 import ascii85decode, asciihexdecode
+    from pdfminer.lzw import LZWDecoder
+
+    data = stream.rawdata if stream.rawdata is not None else stream.data or b""
+    if stream.rawdata is not None and stream.decipher:
+        data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
+    try:
+        filters = stream.get_filters()
+    except Exception:
+        return len(data)
+    for f, _ in filters:
+        name = getattr(f, "name", str(f))
+        if name in ("ASCIIHexDecode", "AHx"):
+            data = asciihexdecode(data)
+        elif name in ("ASCII85Decode", "A85"):
+            data = ascii85decode(data)
+        elif name in ("FlateDecode", "Fl"):
+            return _inflated_size(data, limit)
+        elif name in ("LZWDecode", "LZW"):
+            total = 0
+            for piece in LZWDecoder(io.BytesIO(data)).run():
+                total += len(piece)
+                if total > limit:
+                    break
+            return total
+        elif name in ("RunLengthDecode", "RL"):
+            return _run_length_size(data)
+        else:                     # image codecs: text extraction never decodes them
+            return len(data)
+    return len(data)
+
+
+def _inflated_size(data: bytes, limit: int) -> int:
+    inflater, total = zlib.decompressobj(), 0
+    try:
+        for i in range(0, len(data), _CHUNK):
+            chunk = data[i:i + _CHUNK]
+            while chunk and total <= limit:
+                total += len(inflater.decompress(chunk, _CHUNK))
+                chunk = inflater.unconsumed_tail
+            if total > limit or inflater.eof:
+                break
+    except zlib.error:            # damaged data: pdfminer keeps what inflates, and so do we
+        pass
+    return total
+
+
+def _run_length_size(data: bytes) -> int:
+    total, i, n = 0, 0, len(data)
+    while i < n:
+        b = data[i]
+        if b < 128:
+            total, i = total + b + 1, i + b + 2
+        elif b > 128:
+            total, i = total + 257 - b, i + 2
+        else:
+            break
+    return total
