@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from search.engine import SearchResponse
-from search.layout import layout_document
+from web.layout import layout_document
 from search.store import StoredDocument
 from web import create_app
 from web.pages import marked_segments

@@ -1,21 +1,26 @@
 """A document laid out for reading: headings, paragraphs, lists, tables, and the passages that cite them.
 
 The web page renders these blocks; every passage becomes one element whose id is the fragment of
-its citation url (``p-START-END``), so a citation link opens on it even without JavaScript.
+its citation url (``p-START-END``), so a citation link opens on it even without JavaScript. When
+the document keeps its reader's blocks (``blocks``: HTML, Markdown, DOCX, PDF), lists and tables
+are those blocks; plain text has none, and its lists and tables are recognised by their lines.
 
     >>> doc = StoredDocument("d", "D", "", "Aims\\n\\n- one\\n- two\\n", [{"start": 0, "end": 4, "line": 1,
     ...                      "text": "Aims", "path": ["Aims"]}], [])
     >>> [(b.kind, b.text, b.items) for s in layout_document(doc, []) for b in s.blocks]
     [('heading', 'Aims', []), ('list', '- one\\n- two', ['one', 'two'])]
+    >>> doc.blocks = [["heading", 0, 4, 1], ["item", 6, 11, 0], ["item", 12, 17, 0]]   # as a reader kept them
+    >>> [(b.kind, b.items) for s in layout_document(doc, []) for b in s.blocks]
+    [('heading', []), ('list', ['one', 'two'])]
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from .chunk import Passage, paragraph_units
-from .patterns import MAX_HEADING_CHARS
-from .store import StoredDocument
+from search.chunk import Passage, paragraph_units
+from search.patterns import MAX_HEADING_CHARS
+from search.store import StoredDocument
 
 _SYMBOL = r"[-•·*–—▪◦●]"
 _NUMBER = r"\(?(?:\d{1,3}|[a-z])[.)]"
@@ -55,6 +60,9 @@ def _words(text: str) -> str:
 
 
 def _blocks(doc: StoredDocument, start: int, end: int, headings: dict[int, dict]) -> list[Block]:
+    known = _known_blocks(doc)
+    if known:
+        return _from_known(doc, known, start, end, headings)
     out: list[Block] = []
     for a, b, _ in _units(doc.text, start, end, headings):
         text = doc.text[a:b]
@@ -62,17 +70,52 @@ def _blocks(doc: StoredDocument, start: int, end: int, headings: dict[int, dict]
         if h is not None:
             out.append(Block("heading", a, b, _words(text), level=len(h["path"]), anchor=f"h-{a}"))
         elif "\t" in text:
-            out.append(Block("table", a, b, text, rows=[[_words(c) for c in line.split("\t")]
-                                                         for line in text.splitlines() if line.strip()]))
+            out.append(_table(text, a, b))
         elif _BULLET.match(text):
             items = [_SYMBOL_BULLET.sub("", _words(e)) for e in _NEXT_ITEM.split(text)]
-            numbered = all(_NUMBERED.match(i) for i in items)
-            if out and out[-1].kind == "list" and out[-1].numbered == numbered:   # consecutive items form one list
-                out[-1].end, out[-1].text = b, doc.text[out[-1].start:b]
-                out[-1].items += items
-            else:
-                out.append(Block("list", a, b, text, items=items, numbered=numbered))
+            _add_items(out, doc.text, a, b, items, all(_NUMBERED.match(i) for i in items))
         else:
+            out.append(Block("paragraph", a, b, _words(text)))
+    return out
+
+
+def _table(text: str, a: int, b: int) -> Block:
+    return Block("table", a, b, text, rows=[[_words(c) for c in line.split("\t")]
+                                            for line in text.splitlines() if line.strip()])
+
+
+def _add_items(out: list[Block], text: str, a: int, b: int, items: list[str], numbered: bool) -> None:
+    if out and out[-1].kind == "list" and out[-1].numbered == numbered:   # consecutive items form one list
+        out[-1].end, out[-1].text = b, text[out[-1].start:b]
+        out[-1].items += items
+    else:
+        out.append(Block("list", a, b, text[a:b], items=items, numbered=numbered))
+
+
+def _known_blocks(doc) -> list[tuple[str, int, int, int]]:
+    """The reader's blocks as (kind, start, end, level), from records or their JSON rows."""
+    rows = getattr(doc, "blocks", None) or ()
+    return [(r.kind, r.start, r.end, r.level) if hasattr(r, "kind") else tuple(r) for r in rows]
+
+
+def _from_known(doc, known, start: int, end: int, headings: dict[int, dict]) -> list[Block]:
+    """Blocks of [start, end) from the reader's blocks, each cut to the range; list items are
+    grouped into lists, table rows into cells, and every other kind is a paragraph."""
+    out: list[Block] = []
+    for kind, a, b, level in known:
+        a, b = max(a, start), min(b, end)
+        if b <= a:
+            continue
+        text = doc.text[a:b]
+        h = headings.get(a)
+        if kind == "heading" or h is not None:
+            depth = len(h["path"]) if h is not None else max(level, 1)
+            out.append(Block("heading", a, b, _words(text.lstrip("#")), level=depth, anchor=f"h-{a}"))
+        elif kind == "table":
+            out.append(_table(text, a, b))
+        elif kind == "item":
+            _add_items(out, doc.text, a, b, [_SYMBOL_BULLET.sub("", _words(text))], False)
+        elif text.strip():
             out.append(Block("paragraph", a, b, _words(text)))
     return out
 

@@ -7,7 +7,7 @@ from flask import Blueprint, g, render_template, request, url_for
 
 from search.errors import IndexMismatch, IndexMissing, SearchError
 from search.engine import passages_with_span
-from search.layout import layout_document, outline_of, passage_anchor
+from web.layout import layout_document, outline_of, passage_anchor
 
 from .api import document_summary, parse_k, query_string_is_utf8, service
 from .errors import ApiError

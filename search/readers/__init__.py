@@ -7,7 +7,8 @@ registry names the package instead of calling the file damaged::
 
     >>> read(".txt", b"Scope\\n\\nLibraries lend books.\\n").text
     'Scope\\n\\nLibraries lend books.\\n'
-    >>> READER_VERSIONS[".md"] >= 1
+    >>> from search.readers import READER_VERSIONS   # {suffix: version}, for the manifest
+    >>> READER_VERSIONS[".txt"] >= 2
     True
 """
 from __future__ import annotations

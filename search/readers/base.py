@@ -21,19 +21,10 @@ import zipfile
 from dataclasses import dataclass, replace
 
 from ..errors import BadDocument
+from ..model import Block   # the record lives with Document, which keeps a reader's blocks
 from ..patterns import CONTROL, squash
 
 KINDS = ("heading", "paragraph", "item", "table", "caption", "code")
-
-
-@dataclass(frozen=True)
-class Block:
-    """One block of a document: ``ReadResult.text[start:end]`` is its rendered text."""
-
-    kind: str        # "heading" | "paragraph" | "item" | "table" | "caption" | "code"
-    start: int       # character offsets into ReadResult.text
-    end: int
-    level: int = 0   # heading level, 1 = top; 0 for other kinds
 
 
 @dataclass(frozen=True)
@@ -149,6 +140,16 @@ class Builder:
     def page_break(self) -> None:
         """The next block starts a new page (pages without blocks still count)."""
         self._breaks.append(len(self._parts))
+
+    @property
+    def parts(self) -> tuple[tuple[str, str, int], ...]:
+        """The blocks so far as (kind, rendered text, level)."""
+        return tuple(self._parts)
+
+    def keep_only(self, indexes: set[int]) -> None:
+        """Drop every block whose position in ``parts`` is not in ``indexes`` (page breaks are lost)."""
+        self._parts = [p for i, p in enumerate(self._parts) if i in indexes]
+        self._breaks = []
 
     def _add(self, kind: str, text: str) -> None:
         if text.strip():

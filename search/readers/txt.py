@@ -55,19 +55,23 @@ def _text(text: str) -> str:
 
 def _legacy(data: bytes, error: UnicodeDecodeError) -> tuple[str, str]:
     from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
 
     best = from_bytes(data, cp_isolation=None).best()
     if best is None:
         raise BadDocument(f"not UTF-8 text (byte {error.start}: {error.reason}) and no legacy encoding fits")
-    name = codecs.lookup(best.encoding).name
-    if name in {"latin-1", "iso8859-1", "ascii"}:
-        # Files called Latin-1 are nearly always Windows-1252, which differs only in 0x80-0x9f
-        # (curly quotes, dashes, the euro sign), where Latin-1 has invisible control codes.
-        try:
-            return _text(data.decode("cp1252")), "cp1252"
-        except UnicodeDecodeError:
-            pass
-    return _text(str(best)), name
+    name, text = codecs.lookup(best.encoding).name, str(best)
+    # Short files fit several single-byte code pages about equally well, and the detector's pick
+    # among them is arbitrary (cp775 for English with curly quotes). Windows-1252 is by far the
+    # commonest legacy encoding here: take it when it is among the fits or reads as cleanly.
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None and name != "cp1252" and (
+            "cp1252" in best.could_be_from_charset or mess_ratio(western) <= best.chaos + 0.1):
+        return _text(western), "cp1252"
+    return _text(text), name
 
 
 def normalise_lines(text: str) -> str:
