@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import time
 import zlib
+from dataclasses import replace
 
 from ..errors import BadDocument
 from ..patterns import squash
@@ -35,6 +36,7 @@ SUFFIXES = (".pdf",)
 REQUIRES = "pdfplumber"
 VERSION = 2
 MAX_PAGE_CONTENT = 16 * 2**20   # drawing instructions of one page beyond this are not laid out (too slow)
+MAX_TABLE_EDGES = 2000          # a page with more ruled lines than this is a drawing; tables not looked for
 _CHUNK = 1 << 16
 
 
@@ -44,6 +46,7 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
     deadline = time.monotonic() + limits.seconds
+    soft_deadline = deadline - 0.2 * limits.seconds
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
         pages = pdf.pages
@@ -56,7 +59,12 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
         sizes = check_stream_sizes(pdf.doc, limits.max_part_bytes, deadline, limits.seconds)
         lines, scanned, notes, chars = [], [], [], 0
         for number, page in enumerate(pages):
-            _check_time(deadline, limits.seconds, f"page {number + 1} of {len(pages)}")
+            if time.monotonic() > soft_deadline:     # keep what was read, and leave time for the rest
+                _check_time(deadline if number else 0, limits.seconds, f"page {number + 1} of {len(pages)}")
+                notes.append(f"only pages 1-{number} of {len(pages)} read: over the time budget of "
+                             f"{limits.seconds:g} s (doc_seconds)")
+                pages = pages[:number]
+                break
             if chars > limits.max_text_chars:
                 notes.append(f"text cut after page {number} of {len(pages)}: over max_text_chars "
                              f"({limits.max_text_chars:,} characters)")
@@ -100,19 +108,50 @@ def _page_lines(page, number: int) -> tuple[list[Line], bool]:
     """The lines of one page (text, position, main font) and whether it shows any image."""
     from collections import Counter
 
-    page = page.dedupe_chars()         # text drawn twice for a bold effect reads once
-    out = []
+    seen, doubles = set(), set()
+    for c in page.chars:               # text drawn twice for a bold effect reads once
+        key = (c["text"], round(c["x0"]), round(c["top"]))
+        if key in seen:
+            doubles.add(id(c))
+        seen.add(key)
+    if doubles:
+        page = page.filter(lambda obj: id(obj) not in doubles)
+    out, tables = [], _tables(page, number)
     for line in page.extract_text_lines(return_chars=True, strip=True):
         text = clean_glyphs(line["text"])
         chars = [c for c in line["chars"] if not c["text"].isspace()]
-        if not squash(text) or not chars:
+        if not squash(text) or not chars or _inside(line, tables):
             continue
         sizes = Counter(round(float(c["size"]), 1) for c in chars)
         bold = sum(is_bold_font(str(c.get("fontname", ""))) for c in chars) >= 0.6 * len(chars)
         out.append(Line(number, text, float(line["top"]), float(line["bottom"]), float(line["x0"]),
                         float(line["x1"]), sizes.most_common(1)[0][0], bold,
                         float(page.height), float(page.width)))
+    out.extend(tables)
+    out.sort(key=lambda line: line.top)
     return out, bool(page.images)
+
+
+def _tables(page, number: int) -> list[Line]:
+    """Ruled tables of two rows and two columns or more, each as a Line holding its rows."""
+    if len(page.rects) + len(page.lines) > MAX_TABLE_EDGES:     # a map or a drawing, not a table
+        return []
+    out = []
+    for table in page.find_tables():
+        rows = tuple(tuple(clean_glyphs(squash(cell or "")) for cell in row) for row in table.extract())
+        rows = tuple(row for row in rows if any(row))
+        if len(rows) < 2 or max(len(row) for row in rows) < 2:
+            continue
+        x0, top, x1, bottom = table.bbox
+        text = " ".join(cell for row in rows for cell in row if cell)
+        out.append(Line(number, text, float(top), float(bottom), float(x0), float(x1), 0.0, False,
+                        float(page.height), float(page.width), rows))
+    return out
+
+
+def _inside(line: dict, tables: list[Line]) -> bool:
+    middle_y, middle_x = (line["top"] + line["bottom"]) / 2, (line["x0"] + line["x1"]) / 2
+    return any(t.top <= middle_y <= t.bottom and t.x0 <= middle_x <= t.x1 for t in tables)
 
 
 def _no_layer(pages: list[int]) -> str:
@@ -135,20 +174,37 @@ def _with_ocr(pieces: list[Piece], texts: dict[int, str]) -> list[Piece]:
 
 
 def _render(pieces: list[Piece], page_count: int, title: str, notes: list[str], ocr_pages: tuple[int, ...]) -> ReadResult:
-    builder, page = Builder(), 0
+    """The pieces through the Builder, with page starts that may fall inside a paragraph."""
+    builder = Builder()
     for piece in pieces:
-        while page < piece.page:
-            builder.page_break()
-            page += 1
-        getattr(builder, piece.kind)(*((piece.level, piece.text) if piece.kind == "heading" else (piece.text,)))
-    while page < page_count - 1:
-        builder.page_break()
-        page += 1
+        if piece.kind == "heading":
+            builder.heading(piece.level, piece.text)
+        elif piece.kind == "table":
+            builder.table([list(row) for row in piece.rows])
+        else:
+            getattr(builder, piece.kind)(piece.text)
     headings = [p for p in pieces if p.kind == "heading" and squash(p.text) != squash(title)]
-    extra = {"pages": (0,)} if page_count == 1 else {}
     # Layout headings are the outline only when they are more than a title; otherwise the
     # plain-text detector looks for numbered headings in the text.
-    return builder.render(title, headings_known=bool(headings), notes=tuple(notes), ocr_pages=ocr_pages, **extra)
+    result = builder.render(title, headings_known=bool(headings), notes=tuple(notes), ocr_pages=ocr_pages)
+    return replace(result, pages=page_starts(pieces, result, page_count))
+
+
+def page_starts(pieces: list[Piece], result: ReadResult, page_count: int) -> tuple[int, ...]:
+    """Where each page starts in ``result.text``: its first block's start, or the offset inside a
+    paragraph that runs over from the page before; a page with no text starts where the next does."""
+    starts: dict[int, int] = {}
+    for piece, block in zip(pieces, result.blocks):     # the builder keeps every (non-empty) piece
+        starts.setdefault(piece.page, block.start)
+        for offset, page in piece.breaks:
+            starts.setdefault(page, block.start + offset)
+    out, following = [0] * page_count, len(result.text)
+    for page in range(page_count - 1, -1, -1):
+        following = min(starts.get(page, following), following)
+        out[page] = following
+    if out:
+        out[0] = 0
+    return tuple(out)
 
 
 def _decoded(value) -> str:

@@ -22,6 +22,9 @@ from ..patterns import BULLET_SYMBOLS, CONTROL, squash
 
 LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"   # ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ
 _LIGATURE = re.compile(f"[{LIGATURES}]")
+_SYMBOL_BULLET = re.compile("^[" + re.escape(BULLET_SYMBOLS + "\uf0b7\u2022\u25aa\u25e6") + r"]\s+")
+_CID = re.compile(r"\(cid:\d{1,6}\)")
+_LEADING_CID = re.compile(r"^\s*\(cid:\d{1,6}\)\s+")
 MARGIN = 0.1        # top and bottom tenth of a page: where running headers and footers sit
 MAX_HEADING_WORDS = 20
 MAX_HEADING_LINES = 3
@@ -51,22 +54,28 @@ class Line:
     bold: bool           # most of its characters are in a bold face
     page_height: float = 842.0
     page_width: float = 595.0
+    rows: tuple[tuple[str, ...], ...] = ()   # a ruled table found on the page stands in as one "line"
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A block in reading order: kind is "heading", "paragraph", "item" or "caption"; level for headings."""
+    """A block in reading order: kind is "heading", "paragraph", "item", "caption" or "table"."""
 
     kind: str
     text: str
     level: int = 0
     page: int = 0
     size: float = 0.0
+    rows: tuple[tuple[str, ...], ...] = ()   # for "table"
+    breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where a later page starts inside it
 
 
 def clean_glyphs(text: str) -> str:
-    """Ligature glyphs as letters (NFKC on those only), control characters as spaces."""
+    """Ligature glyphs as letters (NFKC on those only), control characters as spaces, and glyphs
+    with no Unicode mapping (pdfminer's "(cid:127)") dropped, or read as a bullet at a line start."""
     text = _LIGATURE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    if "(cid:" in text:
+        text = _CID.sub("", _LEADING_CID.sub("\u2022 ", text, count=1))
     return CONTROL.sub(" ", text)
 
 
@@ -160,6 +169,8 @@ def vocabulary_of(lines: list[Line]) -> set[str]:
 
 
 def _kind(line: Line, body_size: float, body_bold: bool) -> str:
+    if line.rows:
+        return "table"
     text = squash(line.text)
     if CAPTION.match(text):
         return "caption"
@@ -180,7 +191,7 @@ def _continues(group: tuple[str, list[Line]], line: Line, kind: str, usual_gap: 
         return False
     if kind == "heading":
         return group_kind == "heading" and len(members) < MAX_HEADING_LINES
-    if kind != "paragraph" or group_kind == "heading":
+    if kind != "paragraph" or group_kind in ("heading", "table"):
         return False                                  # a caption or a bullet opens a block
     width = max(right_edge - members[0].x0, 1.0)
     short = prev.x1 < right_edge - 0.15 * width
@@ -197,7 +208,7 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
     follow at the usual line spacing and the previous line did not end a sentence short of the
     right margin; a block never runs over a page break."""
     kept = [line for i, line in enumerate(lines) if i not in furniture and squash(line.text)]
-    body_size, body_bold = body_style(kept)
+    body_size, body_bold = body_style([line for line in kept if not line.rows])
     vocabulary = vocabulary_of(kept)
     gaps = Counter(round(b.top - a.bottom) for a, b in zip(kept, kept[1:])
                    if a.page == b.page and 0 <= b.top - a.bottom and abs(a.size - body_size) < 0.6
@@ -216,12 +227,32 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
             groups.append((kind, [line]))
 
     pieces = []
-    for kind, group in groups:
+    for kind, group in _across_pages(groups):
         text = join_lines([g.text for g in group], vocabulary)
         if kind == "heading" and len(text.split()) > MAX_HEADING_WORDS:
             kind = "paragraph"                     # a bold paragraph, not a heading
-        pieces.append(Piece(kind, text, 0, group[0].page, max(g.size for g in group)))
+        if kind == "item":
+            text = _SYMBOL_BULLET.sub("", text, count=1)   # the builder marks items itself
+        breaks = tuple((len(text) - len(join_lines([g.text for g in group if g.page >= page], vocabulary)), page)
+                       for page in sorted({g.page for g in group})[1:])
+        pieces.append(Piece(kind, text, 0, group[0].page, max(g.size for g in group), group[0].rows, breaks))
     return heading_levels(pieces)
+
+
+def _across_pages(groups: list[tuple[str, list[Line]]]) -> list[tuple[str, list[Line]]]:
+    """Groups with a paragraph that runs over a page break made one: the last block of a page is a
+    paragraph that does not end a sentence and the first of the next starts in lower case."""
+    out: list[tuple[str, list[Line]]] = []
+    for kind, group in groups:
+        if out and kind == "paragraph" and out[-1][0] == "paragraph":
+            prev = out[-1][1][-1]
+            first = squash(group[0].text)
+            if (group[0].page == prev.page + 1 and first[:1].islower() and abs(prev.size - group[0].size) < 0.6
+                    and not re.search(r"[.!?:;]$", prev.text.rstrip())):
+                out[-1][1].extend(group)
+                continue
+        out.append((kind, group))
+    return out
 
 
 def heading_levels(pieces: list[Piece]) -> list[Piece]:
@@ -241,7 +272,7 @@ def heading_levels(pieces: list[Piece]) -> list[Piece]:
         m = NUMBERED.match(p.text)
         if m and base is not None:
             level = max(level, base + m.group(1).count("."))
-        out.append(Piece(p.kind, p.text, min(level, 6), p.page, p.size))
+        out.append(Piece(p.kind, p.text, min(level, 6), p.page, p.size, p.rows, p.breaks))
     return out
 
 

@@ -187,6 +187,33 @@ def test_scanned_page_is_named_and_read_when_tesseract_is_there(tmp_path, monkey
     assert any("page 2 has no text layer" in n and "OCR" in n for n in ocr.notes)
 
 
+def test_a_paragraph_over_a_page_break_is_one_and_the_page_starts_inside_it(tmp_path):
+    lines = [("VeraBd", 13, "1. Housing"), ("Vera", 11, "The council will keep rents low for every"), "PAGE",
+             ("Vera", 11, "tenant in the borough."), None, ("VeraBd", 13, "2. Parks"), ("Vera", 11, "Parks open at dawn.")]
+    result = pdf.read(make_report(tmp_path / "over.pdf", lines), LIMITS)
+    assert "The council will keep rents low for every tenant in the borough." in spans(result, "paragraph")
+    assert result.pages == (0, result.text.index("tenant in the borough."))
+
+
+def test_ruled_tables_and_bullets(tmp_path):
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    body = ParagraphStyle("body", fontName="Vera", fontSize=11, leading=14)
+    table = Table([["Service", "2025"], ["Housing", "12.4"]])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("FONTNAME", (0, 0), (-1, -1), "Vera")]))
+    story = [Paragraph("Spending rose in every service this year.", body),
+             ListFlowable([ListItem(Paragraph(t, body)) for t in ("Housing repairs", "Street lighting")],
+                          bulletType="bullet", bulletFontName="Vera"),
+             Paragraph("Table 2: Spending by service", body), table]
+    SimpleDocTemplate(str(tmp_path / "t.pdf")).build(story)
+    result = pdf.read((tmp_path / "t.pdf").read_bytes(), LIMITS)
+    assert spans(result, "table") == ["Service\t2025\nHousing\t12.4"]
+    assert spans(result, "item") == ["- Housing repairs", "- Street lighting"]
+    assert spans(result, "caption") == ["Table 2: Spending by service"]
+
+
 def minimal_pdf(content: bytes, filters: str = "/FlateDecode") -> bytes:
     """A one-page PDF whose page content is the stream ``content`` (already encoded)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
