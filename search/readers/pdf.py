@@ -20,24 +20,23 @@ from __future__ import annotations
 
 import io
 import time
-import zlib
 from dataclasses import replace
 
 from ..errors import BadDocument
 from ..patterns import squash
 from ..settings import DocumentLimits
-from .base import Builder, PartTooLarge, ReadResult, megabytes, unreadable
+from .base import Builder, ReadResult, megabytes, unreadable
 from .metadata import usable_metadata_title
 from .pdf_layout import (Line, Piece, assemble, body_style, clean_glyphs, is_bold_font, join_lines,
                          running_furniture, running_title, visible_title)
 from .pdf_ocr import ENABLE_HINT, page_ranges, recognise, tesseract_available
+from .pdf_streams import check_stream_sizes
 
 SUFFIXES = (".pdf",)
 REQUIRES = "pdfplumber"
 VERSION = 2
 MAX_PAGE_CONTENT = 16 * 2**20   # drawing instructions of one page beyond this are not laid out (too slow)
 MAX_TABLE_EDGES = 2000          # a page with more ruled lines than this is a drawing; tables not looked for
-_CHUNK = 1 << 16
 
 
 def read(data: bytes, limits: DocumentLimits) -> ReadResult:
@@ -220,99 +219,3 @@ def _decoded(value) -> str:
 def _check_time(deadline: float, seconds: float, where: str) -> None:
     if time.monotonic() > deadline:
         raise BadDocument(f"reading stopped at {where}: over the time budget of {seconds:g} s (doc_seconds)")
-
-
-# -- decompression bound ---------------------------------------------------------------------
-
-def check_stream_sizes(doc, limit: int, deadline: float, seconds: float) -> dict[int, int]:
-    """The decompressed size of every stream in the pdfminer document ``doc``, by object id,
-    measured by streaming (never holding more than a chunk). Raises ``PartTooLarge`` naming the
-    ``max_part_bytes`` bound when any stream would exceed ``limit``. Objects inside object
-    streams are never streams themselves (PDF 1.7, 7.5.7), so only top-level objects are parsed."""
-    from pdfminer.pdftypes import PDFStream
-
-    sizes: dict[int, int] = {}
-    seen: set[int] = set()
-    for xref in doc.xrefs:
-        for objid in list(xref.get_objids()):
-            if objid in seen:
-                continue
-            seen.add(objid)
-            try:
-                strmid, _, _ = xref.get_pos(objid)
-                if strmid is not None:
-                    continue
-                obj = doc.getobj(objid)
-            except Exception:     # a damaged object: pdfminer reports it, if it matters, when read
-                continue
-            if isinstance(obj, PDFStream):
-                size = decoded_size(obj, limit)
-                if size > limit:
-                    raise PartTooLarge(f"stream {objid} would be over {megabytes(limit)} decompressed, "
-                                       f"the max_part_bytes bound")
-                sizes[objid] = size
-            if len(seen) % 256 == 0:
-                _check_time(deadline, seconds, "checking stream sizes")
-    return sizes
-
-
-def decoded_size(stream, limit: int) -> int:
-    """How many bytes ``stream`` decodes to, counting at most ``limit + 1`` of them."""
-    from pdfminer.ascii85 import ascii85decode, asciihexdecode
-    from pdfminer.lzw import LZWDecoder
-
-    data = stream.rawdata if stream.rawdata is not None else stream.data or b""
-    if stream.rawdata is not None and stream.decipher:
-        data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
-    try:
-        filters = stream.get_filters()
-    except Exception:
-        return len(data)
-    for f, _ in filters:
-        name = getattr(f, "name", str(f))
-        if name in ("ASCIIHexDecode", "AHx"):
-            data = asciihexdecode(data)
-        elif name in ("ASCII85Decode", "A85"):
-            data = ascii85decode(data)
-        elif name in ("FlateDecode", "Fl"):
-            return _inflated_size(data, limit)
-        elif name in ("LZWDecode", "LZW"):
-            total = 0
-            for piece in LZWDecoder(io.BytesIO(data)).run():
-                total += len(piece)
-                if total > limit:
-                    break
-            return total
-        elif name in ("RunLengthDecode", "RL"):
-            return _run_length_size(data)
-        else:                     # image codecs: text extraction never decodes them
-            return len(data)
-    return len(data)
-
-
-def _inflated_size(data: bytes, limit: int) -> int:
-    inflater, total = zlib.decompressobj(), 0
-    try:
-        for i in range(0, len(data), _CHUNK):
-            chunk = data[i:i + _CHUNK]
-            while chunk and total <= limit:
-                total += len(inflater.decompress(chunk, _CHUNK))
-                chunk = inflater.unconsumed_tail
-            if total > limit or inflater.eof:
-                break
-    except zlib.error:            # damaged data: pdfminer keeps what inflates, and so do we
-        pass
-    return total
-
-
-def _run_length_size(data: bytes) -> int:
-    total, i, n = 0, 0, len(data)
-    while i < n:
-        b = data[i]
-        if b < 128:
-            total, i = total + b + 1, i + b + 2
-        elif b > 128:
-            total, i = total + 257 - b, i + 2
-        else:
-            break
-    return total

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from search.errors import BadDocument
-from search.readers import PartTooLarge, pdf
+from search.readers import PartTooLarge, pdf, pdf_streams
 from search.readers.pdf_layout import Line, assemble, join_lines, running_furniture
 from search.readers.pdf_ocr import page_ranges
 from search.settings import DocumentLimits
@@ -248,8 +248,8 @@ def test_decoded_size_counts_without_inflating_everything():
             from pdfminer.psparser import LIT
             return [(LIT("FlateDecode"), None)]
 
-    assert pdf.decoded_size(Stream(), 10**9) == 5_000_000
-    assert 1000 < pdf.decoded_size(Stream(), 1000) <= 1000 + 2 * pdf._CHUNK
+    assert pdf_streams.decoded_size(Stream(), 10**9) == 5_000_000
+    assert 1000 < pdf_streams.decoded_size(Stream(), 1000) <= 1000 + 2 * pdf_streams._CHUNK
 
 
 def test_time_budget_is_checked_per_page(tmp_path):
