@@ -56,8 +56,8 @@ def discover(seeds: Path) -> Discovered:
     """Every entry under ``seeds`` that is not hidden, sorted by id, without following links out.
 
     Unsupported files, symbolic links and special files are included so the build reports them:
-    ``read_source`` says why each cannot be used. A linked folder is entered only when its target
-    is inside ``seeds`` (once per real folder). Names with control characters are left out and
+    ``read_source`` says why each cannot be used. A link to a folder inside ``seeds`` adds nothing
+    (that folder is read under its own name); one to a folder outside is refused by ``read_source``. Names with control characters are left out and
     listed in ``.skipped`` with a printable name. Raises BadDocument when ``seeds`` is no folder.
     """
     seeds = Path(seeds)
@@ -84,11 +84,12 @@ def discover(seeds: Path) -> Discovered:
                 stack.append(path)
             elif entry.is_symlink() and path.is_dir():
                 target = path.resolve()
-                if _inside(target, root) and target not in seen:
-                    seen.add(target)
-                    stack.append(path)
-                elif not _inside(target, root):
+                if not _inside(target, root):
                     found.append(path)   # read_source refuses it with the reason
+                elif target not in seen and any(_hidden(p) for p in target.relative_to(root).parts):
+                    seen.add(target)     # a hidden folder is read only through a link to it
+                    stack.append(path)
+                # any other folder inside is read under its own name: a link to it adds nothing
             else:
                 found.append(path)
     found.sort(key=lambda p: doc_id_of(p, seeds))
@@ -115,14 +116,15 @@ def read_source(path: Path, seeds: Path, limits: DocumentLimits = DocumentLimits
     cannot be read. A special file is never opened, so a FIFO cannot block the build.
     """
     path, seeds = Path(path), Path(seeds)
-    if path.name.startswith("~$"):
-        raise BadDocument("a Word lock file (~$...), not a document")
-    reader_for(path.suffix) if path.suffix.lower() not in SUPPORTED else None   # unsupported: BadDocument
     real = path
     if path.is_symlink():
         real = path.resolve()
         if not _inside(real, seeds.resolve()):
             raise BadDocument("a symbolic link to a place outside the seeds folder; not followed")
+    if path.name.startswith("~$"):
+        raise BadDocument("a Word lock file (~$...), not a document")
+    if path.suffix.lower() not in SUPPORTED:
+        reader_for(path.suffix)   # raises BadDocument naming the supported types
     try:
         info = os.stat(real, follow_symlinks=False)
         if not stat.S_ISREG(info.st_mode):

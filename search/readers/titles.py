@@ -21,10 +21,11 @@ from ..patterns import squash
 MAX_TITLE_WORDS = 16
 _GENERATOR = re.compile(r"^(?:microsoft\s+(?:word|excel|powerpoint)\s*-|untitled\b|document\s*\d*$|"
                         r"presentation\s*\d*$|book\s*\d+$|slide\s*\d+$)", re.I)
-_TEMPLATE = re.compile(r"(?:^|\b)(?:template|title|enter\s+(?:your\s+)?title|insert\s+title|"
-                       r"click\s+(?:here\s+)?to\s+\w+|type\s+(?:the\s+)?(?:document\s+)?title|"
-                       r"document\s+title|report\s+title|your\s+title\s+here|heading\s*\d?|normal|"
-                       r"title\s+of\s+(?:the\s+)?(?:report|document))$", re.I)
+_TEMPLATE = re.compile(r"(?:[\w-]+\s+){0,2}template|title|heading\s*\d?|normal|subtitle|"
+                       r"(?:enter|insert|type)\s+(?:your\s+|the\s+)?(?:document\s+)?title(?:\s+here)?|"
+                       r"click\s+(?:or\s+tap\s+)?(?:here\s+)?to\s+(?:enter|add)\s+(?:text|a\s+title)\.?|"
+                       r"(?:document|report)\s+title|your\s+title\s+here|title\s+of\s+(?:the\s+)?(?:report|document)",
+                       re.I)
 _FILE = re.compile(r"\.(?:docx?|pdf|txt|md|html?|rtf|odt|dotx?)$", re.I)
 _SITE_SUFFIX = re.compile(r"\s+(?:\||–|—|::|·|»)\s+")
 _NUMBERED = re.compile(r"\(?\d")
@@ -45,7 +46,7 @@ def is_noise(title: str, path: Path) -> bool:
     if not title:
         return True
     stem = Path(path).stem
-    return bool(_GENERATOR.match(title) or _TEMPLATE.search(title) or _FILE.search(title)
+    return bool(_GENERATOR.match(title) or _TEMPLATE.fullmatch(title) or _FILE.search(title)
                 or title.casefold() in {stem.casefold(), Path(path).name.casefold()})
 
 

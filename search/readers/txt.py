@@ -57,21 +57,23 @@ def _legacy(data: bytes, error: UnicodeDecodeError) -> tuple[str, str]:
     from charset_normalizer import from_bytes
     from charset_normalizer.md import mess_ratio
 
-    best = from_bytes(data, cp_isolation=None).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    if not matches:
         raise BadDocument(f"not UTF-8 text (byte {error.start}: {error.reason}) and no legacy encoding fits")
-    name, text = codecs.lookup(best.encoding).name, str(best)
-    # Short files fit several single-byte code pages about equally well, and the detector's pick
-    # among them is arbitrary (cp775 for English with curly quotes). Windows-1252 is by far the
-    # commonest legacy encoding here: take it when it is among the fits or reads as cleanly.
+    # Short files fit several code pages about equally well and the detector's pick among them is
+    # arbitrary (cp775 for English with curly quotes, mac-cyrillic for Russian). Among the fits
+    # as clean as the best, prefer Windows-1252, then other Windows code pages, then ISO 8859.
+    best = matches[0]
+    fits = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.1]
+    names = [codecs.lookup(n).name for m in fits for n in [m.encoding, *m.could_be_from_charset]]
     try:
         western = data.decode("cp1252")
     except UnicodeDecodeError:
         western = None
-    if western is not None and name != "cp1252" and (
-            "cp1252" in best.could_be_from_charset or mess_ratio(western) <= best.chaos + 0.1):
+    if western is not None and ("cp1252" in names or mess_ratio(western) <= best.chaos + 0.1):
         return _text(western), "cp1252"
-    return _text(text), name
+    name = min(names, key=lambda n: (not n.startswith("cp125"), not n.startswith("iso8859"), names.index(n)))
+    return _text(data.decode(name)), name
 
 
 def normalise_lines(text: str) -> str:
