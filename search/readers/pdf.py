@@ -27,16 +27,16 @@ from ..patterns import squash
 from ..settings import DocumentLimits
 from .base import Builder, ReadResult, megabytes, unreadable
 from .metadata import usable_metadata_title
-from .pdf_layout import (Line, Piece, assemble, body_style, clean_glyphs, is_bold_font, join_lines,
+from .pdf_layout import (Piece, assemble, body_style, clean_glyphs, join_lines,
                          running_furniture, running_title, visible_title)
 from .pdf_ocr import ENABLE_HINT, page_ranges, recognise, tesseract_available
+from .pdf_page import LAPARAMS, page_lines
 from .pdf_streams import check_stream_sizes
 
 SUFFIXES = (".pdf",)
 REQUIRES = "pdfplumber"
 VERSION = 2
 MAX_PAGE_CONTENT = 16 * 2**20   # drawing instructions of one page beyond this are not laid out (too slow)
-MAX_TABLE_EDGES = 2000          # a page with more ruled lines than this is a drawing; tables not looked for
 
 
 def read(data: bytes, limits: DocumentLimits) -> ReadResult:
@@ -47,7 +47,7 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
     deadline = time.monotonic() + limits.seconds
     soft_deadline = deadline - 0.2 * limits.seconds
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
+        pdf = pdfplumber.open(io.BytesIO(data), laparams=LAPARAMS)
         pages = pdf.pages
     except Exception as exc:  # pdfminer raises many kinds for damaged files; pdfplumber wraps them
         cause = exc.args[0] if type(exc).__name__ == "PdfminerException" and exc.args else exc
@@ -74,16 +74,16 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
                 notes.append(f"page {number + 1} skipped: {megabytes(content)} of drawing instructions")
                 continue
             try:
-                page_lines, has_images = _page_lines(page, number)
+                lines_here, has_images = page_lines(page, number)
             except Exception as exc:
                 raise BadDocument(f"page {number + 1} of {len(pages)} cannot be read "
                                   f"({type(exc).__name__}: {exc})") from exc
             finally:
                 page.close()
-            if not page_lines and has_images:
+            if not lines_here and has_images:
                 scanned.append(number)
-            lines.extend(page_lines)
-            chars += sum(len(line.text) for line in page_lines)
+            lines.extend(lines_here)
+            chars += sum(len(line.text) for line in lines_here)
         metadata = pdf.metadata or {}
     page_count = len(pages)
     furniture = running_furniture(lines, page_count)
@@ -101,56 +101,6 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
     title = (visible_title(pieces, body_size) or usable_metadata_title(_decoded(metadata.get("Title")))
              or running_title(lines, furniture, page_count))
     return _render(pieces, page_count, title, notes, tuple(sorted(p + 1 for p in ocr_texts)))
-
-
-def _page_lines(page, number: int) -> tuple[list[Line], bool]:
-    """The lines of one page (text, position, main font) and whether it shows any image."""
-    from collections import Counter
-
-    seen, doubles = set(), set()
-    for c in page.chars:               # text drawn twice for a bold effect reads once
-        key = (c["text"], round(c["x0"]), round(c["top"]))
-        if key in seen:
-            doubles.add(id(c))
-        seen.add(key)
-    if doubles:
-        page = page.filter(lambda obj: id(obj) not in doubles)
-    out, tables = [], _tables(page, number)
-    for line in page.extract_text_lines(return_chars=True, strip=True):
-        text = clean_glyphs(line["text"])
-        chars = [c for c in line["chars"] if not c["text"].isspace()]
-        if not squash(text) or not chars or _inside(line, tables):
-            continue
-        sizes = Counter(round(float(c["size"]), 1) for c in chars)
-        bold = sum(is_bold_font(str(c.get("fontname", ""))) for c in chars) >= 0.6 * len(chars)
-        out.append(Line(number, text, float(line["top"]), float(line["bottom"]), float(line["x0"]),
-                        float(line["x1"]), sizes.most_common(1)[0][0], bold,
-                        float(page.height), float(page.width)))
-    out.extend(tables)
-    out.sort(key=lambda line: line.top)
-    return out, bool(page.images)
-
-
-def _tables(page, number: int) -> list[Line]:
-    """Ruled tables of two rows and two columns or more, each as a Line holding its rows."""
-    if len(page.rects) + len(page.lines) > MAX_TABLE_EDGES:     # a map or a drawing, not a table
-        return []
-    out = []
-    for table in page.find_tables():
-        rows = tuple(tuple(clean_glyphs(squash(cell or "")) for cell in row) for row in table.extract())
-        rows = tuple(row for row in rows if any(row))
-        if len(rows) < 2 or max(len(row) for row in rows) < 2:
-            continue
-        x0, top, x1, bottom = table.bbox
-        text = " ".join(cell for row in rows for cell in row if cell)
-        out.append(Line(number, text, float(top), float(bottom), float(x0), float(x1), 0.0, False,
-                        float(page.height), float(page.width), rows))
-    return out
-
-
-def _inside(line: dict, tables: list[Line]) -> bool:
-    middle_y, middle_x = (line["top"] + line["bottom"]) / 2, (line["x0"] + line["x1"]) / 2
-    return any(t.top <= middle_y <= t.bottom and t.x0 <= middle_x <= t.x1 for t in tables)
 
 
 def _no_layer(pages: list[int]) -> str:

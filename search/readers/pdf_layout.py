@@ -202,6 +202,17 @@ def _continues(group: tuple[str, list[Line]], line: Line, kind: str, usual_gap: 
     return True
 
 
+def _right_edges(lines: list[Line]) -> dict[int, float]:
+    """For each line (by id), the right edge of its column: the furthest any line on its page
+    reaches that starts within two bins (12 points each) of where it starts."""
+    reach: dict[tuple[int, int], float] = {}
+    for line in lines:
+        key = (line.page, int(line.x0 // 12))
+        reach[key] = max(reach.get(key, 0.0), line.x1)
+    return {id(line): max(reach.get((line.page, int(line.x0 // 12) + d), 0.0) for d in (-2, -1, 0, 1, 2))
+            for line in lines}
+
+
 def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece]:
     """Blocks in reading order from the lines of a document (furniture left out), headings with
     levels (``heading_levels``). Lines join into one block while they share a kind and style,
@@ -214,14 +225,12 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
                    if a.page == b.page and 0 <= b.top - a.bottom and abs(a.size - body_size) < 0.6
                    and abs(b.size - body_size) < 0.6)
     usual_gap = gaps.most_common(1)[0][0] if gaps else body_size * 0.5
-    right_edge: dict[int, float] = {}
-    for line in kept:
-        right_edge[line.page] = max(right_edge.get(line.page, 0.0), line.x1)
+    edges = _right_edges(kept)
 
     groups: list[tuple[str, list[Line]]] = []
     for line in kept:
         kind = _kind(line, body_size, body_bold)
-        if groups and _continues(groups[-1], line, kind, usual_gap, right_edge[line.page]):
+        if groups and _continues(groups[-1], line, kind, usual_gap, edges[id(groups[-1][1][-1])]):
             groups[-1][1].append(line)
         else:
             groups.append((kind, [line]))
@@ -240,15 +249,17 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
 
 
 def _across_pages(groups: list[tuple[str, list[Line]]]) -> list[tuple[str, list[Line]]]:
-    """Groups with a paragraph that runs over a page break made one: the last block of a page is a
-    paragraph that does not end a sentence and the first of the next starts in lower case."""
+    """Groups with a paragraph that runs over a page or column break made one: the last block of a
+    page (column) is a paragraph that does not end a sentence and the first of the next starts in
+    lower case."""
     out: list[tuple[str, list[Line]]] = []
     for kind, group in groups:
         if out and kind == "paragraph" and out[-1][0] == "paragraph":
             prev = out[-1][1][-1]
             first = squash(group[0].text)
-            if (group[0].page == prev.page + 1 and first[:1].islower() and abs(prev.size - group[0].size) < 0.6
-                    and not re.search(r"[.!?:;]$", prev.text.rstrip())):
+            next_column = group[0].page == prev.page and group[0].top < prev.top and group[0].x0 >= prev.x1 - 5
+            if ((group[0].page == prev.page + 1 or next_column) and first[:1].islower()
+                    and abs(prev.size - group[0].size) < 0.6 and not re.search(r"[.!?:;]$", prev.text.rstrip())):
                 out[-1][1].extend(group)
                 continue
         out.append((kind, group))

@@ -214,6 +214,29 @@ def test_ruled_tables_and_bullets(tmp_path):
     assert spans(result, "caption") == ["Table 2: Spending by service"]
 
 
+def test_two_columns_are_read_one_after_the_other(tmp_path):
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
+
+    width, height = A4
+    half = (width - 120) / 2
+    frames = [Frame(50, 50, half, height - 100), Frame(70 + half, 50, half, height - 100)]
+    doc = BaseDocTemplate(str(tmp_path / "cols.pdf"), pagesize=A4, pageTemplates=[PageTemplate(frames=frames)])
+    body = ParagraphStyle("body", fontName="Vera", fontSize=10, leading=13)
+    head = ParagraphStyle("head", fontName="VeraBd", fontSize=14, leading=18)
+    story = []
+    for n in range(1, 5):
+        story += [Paragraph(f"Story {n}", head),
+                  Paragraph(" ".join(f"Story{n} sentence {k} about the harbour." for k in range(14)), body)]
+    doc.build(story)
+    result = pdf.read((tmp_path / "cols.pdf").read_bytes(), LIMITS)
+    paragraphs = spans(result, "paragraph")
+    assert [h.lstrip("# ") for h in spans(result, "heading")] == ["Story 1", "Story 2", "Story 3", "Story 4"]
+    for n in range(1, 5):   # each story's sentences in order, in one paragraph under its heading
+        story_text = next(p for p in paragraphs if p.startswith(f"Story{n} sentence 0"))
+        assert story_text.endswith(f"Story{n} sentence 13 about the harbour.")
+
+
 def minimal_pdf(content: bytes, filters: str = "/FlateDecode") -> bytes:
     """A one-page PDF whose page content is the stream ``content`` (already encoded)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
