@@ -185,7 +185,7 @@ def load(path: Path, seeds: Path, source: Source | None = None,
     if result.headings_known:
         outline = marked_outline(result.text, [b for b in result.blocks if b.kind == "heading"], limits, notes)
     else:
-        outline = detect_outline(result.text)
+        outline = bounded_outline(detect_outline(result.text), limits, notes)
     document = Document(doc_id=source.doc_id, title=derive_title(result.text, outline, path, result.title),
                         fingerprint=source.fingerprint, text=result.text, outline=outline, pages=result.pages,
                         blocks=result.blocks)
@@ -206,6 +206,21 @@ def _cut(result: ReadResult, limit: int, notes: list[str]) -> ReadResult:
     blocks = tuple(b if b.end <= end else Block(b.kind, b.start, end, b.level) for b in result.blocks if b.start < end)
     notes.append(f"text cut at {end:,} of {len(result.text):,} characters (the max_text_chars bound)")
     return replace(result, text=result.text[:end], blocks=blocks, pages=tuple(p for p in result.pages if p < end))
+
+
+def bounded_outline(outline: Outline, limits: DocumentLimits, notes: list[str]) -> Outline:
+    """A detected outline with at most ``limits.max_headings`` headings, each nested at most
+    ``limits.max_heading_depth`` deep (a deeper one keeps the top of its path and its own text)."""
+    headings = outline.headings
+    if len(headings) > limits.max_headings:
+        notes.append(f"only the first {limits.max_headings:,} of {len(headings):,} headings kept (the max_headings bound)")
+        headings = headings[:limits.max_headings]
+    depth = max(limits.max_heading_depth, 1)
+    if any(len(h.path) > depth for h in headings):
+        notes.append(f"headings nested deeper than {depth} kept at that depth (the max_heading_depth bound)")
+        headings = tuple(replace(h, path=h.path[:depth - 1] + h.path[-1:]) if len(h.path) > depth else h
+                         for h in headings)
+    return Outline(tuple(headings))
 
 
 def heading_label(span: str) -> str:

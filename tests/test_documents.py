@@ -166,3 +166,16 @@ def test_eval_with_seeds_reads_docx_and_pdf_through_the_readers(tmp_path, fake_e
     questions.write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = evaluate_file(questions, make_settings(seeds, tmp_path / "index"), seeds=seeds, embedder=fake_embedder)
     assert report["all"]["n"] == 2 and report["all"]["offset_errors"] == 0
+
+
+def test_detected_outlines_are_capped_in_number_and_depth(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    text = "Report on labels\n\n" + "".join(f"{'1.' * (1 + i % 6)} Label {i}\n\nBody text {i}.\n\n" for i in range(40))
+    (seeds / "labels.txt").write_text(text)
+    full, _ = load(seeds / "labels.txt", seeds)
+    doc, notes = load(seeds / "labels.txt", seeds, limits=DocumentLimits(max_headings=10, max_heading_depth=2))
+    assert len(full.outline) > 10 and len(doc.outline) == 10
+    assert max(len(h.path) for h in doc.outline) <= 2
+    assert [h.start for h in doc.outline] == [h.start for h in full.outline][:10]
+    assert any("max_headings" in n for n in notes)

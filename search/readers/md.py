@@ -27,7 +27,7 @@ VERSION = 2     # 2: headings from the markup; front matter out of the text; BOM
 
 _FENCE = ("---\n",)
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
-_TITLE = re.compile(r"""^title[ \t]*:[ \t]*(.*?)[ \t]*$""", re.M)
+_TITLE = re.compile(r"^title[ \t]*:(.*)$", re.M)    # one unbounded part per line: linear
 _KINDS = {"heading_open": "heading", "paragraph_open": "paragraph", "list_item_open": "item",
           "table_open": "table", "fence": "code", "code_block": "code", "html_block": "paragraph"}
 
@@ -55,7 +55,7 @@ def front_matter_title(meta: str) -> str:
     m = _TITLE.search(meta)
     if not m:
         return ""
-    title = m.group(1)
+    title = m.group(1).strip()
     if len(title) >= 2 and title[0] == title[-1] and title[0] in "'\"":
         title = title[1:-1]
     return " ".join(title.split())
