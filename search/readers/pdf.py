@@ -36,7 +36,8 @@ from .pdf_streams import check_stream_sizes
 SUFFIXES = (".pdf",)
 REQUIRES = "pdfplumber"
 VERSION = 2
-MAX_PAGE_CONTENT = 16 * 2**20   # drawing instructions of one page beyond this are not laid out (too slow)
+MAX_LAYOUT_CONTENT = 2**19      # a page with more drawing instructions is read as plain text, not laid out
+MAX_PAGE_CONTENT = 2 * 2**20    # a page with more is not read at all (minutes of parsing for a few labels)
 
 
 def read(data: bytes, limits: DocumentLimits) -> ReadResult:
@@ -56,7 +57,7 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
         raise unreadable("PDF", cause if isinstance(cause, Exception) else exc) from exc
     with pdf:
         sizes = check_stream_sizes(pdf.doc, limits.max_part_bytes, deadline, limits.seconds)
-        lines, scanned, notes, chars = [], [], [], 0
+        lines, scanned, notes, chars, plain = [], [], [], 0, {}
         for number, page in enumerate(pages):
             if time.monotonic() > soft_deadline:     # keep what was read, and leave time for the rest
                 _check_time(deadline if number else 0, limits.seconds, f"page {number + 1} of {len(pages)}")
@@ -71,7 +72,11 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
                 break
             content = sum(sizes.get(getattr(s, "objid", None), 0) for s in page.page_obj.contents)
             if content > MAX_PAGE_CONTENT:
-                notes.append(f"page {number + 1} skipped: {megabytes(content)} of drawing instructions")
+                notes.append(f"page {number + 1} skipped: {megabytes(content)} of drawing instructions, over "
+                             f"the {megabytes(MAX_PAGE_CONTENT)} a page may have")
+                continue
+            if content > MAX_LAYOUT_CONTENT:      # layout analysis grows faster than the page: text only
+                plain[number] = _plain_text(data, number)
                 continue
             try:
                 lines_here, has_images = page_lines(page, number)
@@ -96,7 +101,7 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
         else:
             notes.append(f"{_no_layer(scanned)} (scanned images); {ENABLE_HINT}")
     notes.extend(ocr_notes)
-    pieces = _with_ocr(pieces, ocr_texts)
+    pieces = _with_page_texts(pieces, {**plain, **ocr_texts})
     body_size, _ = body_style([line for i, line in enumerate(lines) if i not in furniture])
     title = (visible_title(pieces, body_size) or usable_metadata_title(_decoded(metadata.get("Title")))
              or running_title(lines, furniture, page_count))
@@ -108,8 +113,18 @@ def _no_layer(pages: list[int]) -> str:
     return f"{page_ranges([p + 1 for p in pages])} {'has' if len(pages) == 1 else 'have'} no text layer"
 
 
-def _with_ocr(pieces: list[Piece], texts: dict[int, str]) -> list[Piece]:
-    """``pieces`` with each OCR'd page's paragraphs placed in page order."""
+def _plain_text(data: bytes, number: int) -> str:
+    """The text of page ``number`` without layout, by pypdf (linear in the page's instructions)."""
+    import pypdf
+
+    try:
+        return pypdf.PdfReader(io.BytesIO(data)).pages[number].extract_text() or ""
+    except Exception as exc:   # pypdf raises many kinds, its decompression limits among them
+        raise BadDocument(f"page {number + 1} cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _with_page_texts(pieces: list[Piece], texts: dict[int, str]) -> list[Piece]:
+    """``pieces`` with the paragraphs of pages read as plain text (OCR, no layout) in page order."""
     if not texts:
         return pieces
     extra = []

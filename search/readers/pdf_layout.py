@@ -125,7 +125,7 @@ def body_style(lines: list[Line]) -> tuple[float, bool]:
 
 
 def _heading_like(line: Line, body_size: float, body_bold: bool) -> bool:
-    if not any(c.isalpha() for c in line.text) or len(line.text.split()) > MAX_HEADING_WORDS:
+    if sum(c.isalpha() for c in line.text) < 2 or len(line.text.split()) > MAX_HEADING_WORDS:
         return False
     larger = line.size >= body_size * 1.12 + 0.1
     bolder = line.bold and not body_bold and line.size >= body_size - 0.5
@@ -202,6 +202,23 @@ def _continues(group: tuple[str, list[Line]], line: Line, kind: str, usual_gap: 
     return True
 
 
+def _side_by_side(lines: list[Line]) -> set[int]:
+    """Ids of lines that share their row with another line in the same style (a row of table
+    cells; a column's heading beside the next column's body text is not one)."""
+    rows: dict[tuple[int, int], list[Line]] = {}
+    for line in lines:
+        rows.setdefault((line.page, int(line.top // 3)), []).append(line)
+    out = set()
+    for line in lines:
+        for k in (-1, 0, 1):
+            if any(other is not line and abs(other.top - line.top) < 2 and not other.rows
+                   and other.bold == line.bold and abs(other.size - line.size) < 0.6
+                   for other in rows.get((line.page, int(line.top // 3) + k), ())):
+                out.add(id(line))
+                break
+    return out
+
+
 def _right_edges(lines: list[Line]) -> dict[int, float]:
     """For each line (by id), the right edge of its column: the furthest any line on its page
     reaches that starts within two bins (12 points each) of where it starts."""
@@ -228,8 +245,11 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
     edges = _right_edges(kept)
 
     groups: list[tuple[str, list[Line]]] = []
+    crowded = _side_by_side(kept)
     for line in kept:
         kind = _kind(line, body_size, body_bold)
+        if kind == "heading" and id(line) in crowded:
+            kind = "paragraph"                # a heading stands alone on its row; this is a table's
         if groups and _continues(groups[-1], line, kind, usual_gap, edges[id(groups[-1][1][-1])]):
             groups[-1][1].append(line)
         else:

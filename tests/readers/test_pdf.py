@@ -323,6 +323,12 @@ def test_a_bold_line_is_a_heading_even_with_body_text_right_under_it():
         ("paragraph", "The review covers every library in the borough and its opening hours.")]
 
 
+def test_a_bold_row_of_cells_is_not_a_heading():
+    cells = [Line(0, text, 300, 311, x, x + 60, 11, True) for text, x in (("Service", 72), ("Budget", 200))]
+    body = [line(0, "Housing repairs cost more this year than last year in every ward.", 314)]
+    assert [p.kind for p in assemble(cells + body)] == ["paragraph", "paragraph", "paragraph"]
+
+
 def test_join_lines_keeps_capitalised_and_known_compounds():
     assert join_lines(["Anglo-", "Saxon"], set()) == "Anglo-Saxon"
     assert join_lines(["co-", "operation"], {"co-operation"}) == "co-operation"
