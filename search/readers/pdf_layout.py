@@ -136,10 +136,18 @@ def join_lines(texts: list[str], vocabulary: set[str]) -> str:
     """The lines of one paragraph as one line; a word hyphenated at a line end is joined
     ("afford-" + "able" -> "affordable") unless it reads as a real compound ("long-" + "term",
     "Anglo-" + "Saxon", or the hyphenated form appears elsewhere in the document)."""
+    return joined_with_starts(texts, vocabulary)[0]
+
+
+def joined_with_starts(texts: list[str], vocabulary: set[str]) -> tuple[str, list[int]]:
+    """``join_lines``, and where each line's text starts in the result."""
     parts: list[str] = []
+    starts: list[int] = []
+    length = 0
     for text in texts:
         text = squash(text)
         if not text:
+            starts.append(length)
             continue
         if parts:
             tail = parts[-1]
@@ -153,10 +161,18 @@ def join_lines(texts: list[str], vocabulary: set[str]) -> str:
                     or (f"{left}-{right}".lower() in vocabulary and joined not in vocabulary))
                 if not keep:
                     parts[-1] = tail[:-1]
+                    length -= 1
             else:
                 parts.append(" ")
+                length += 1
+        starts.append(length)
         parts.append(text)
-    return "".join(parts).replace("\u00ad", "")
+        length += len(text)
+    out = "".join(parts)
+    if "\u00ad" in out:       # soft hyphens inside lines are invisible; offsets after them shift
+        starts = [start - out.count("\u00ad", 0, start) for start in starts]
+        out = out.replace("\u00ad", "")
+    return out, starts
 
 
 def vocabulary_of(lines: list[Line]) -> set[str]:
@@ -205,17 +221,12 @@ def _continues(group: tuple[str, list[Line]], line: Line, kind: str, usual_gap: 
 def _side_by_side(lines: list[Line]) -> set[int]:
     """Ids of lines that share their row with another line in the same style (a row of table
     cells; a column's heading beside the next column's body text is not one)."""
-    rows: dict[tuple[int, int], list[Line]] = {}
-    for line in lines:
-        rows.setdefault((line.page, int(line.top // 3)), []).append(line)
+    order = sorted((line for line in lines if not line.rows),
+                   key=lambda line: (line.page, line.bold, round(line.size * 2), line.top))
     out = set()
-    for line in lines:
-        for k in (-1, 0, 1):
-            if any(other is not line and abs(other.top - line.top) < 2 and not other.rows
-                   and other.bold == line.bold and abs(other.size - line.size) < 0.6
-                   for other in rows.get((line.page, int(line.top // 3) + k), ())):
-                out.add(id(line))
-                break
+    for a, b in zip(order, order[1:]):     # neighbours in this order: same page and style, nearest tops
+        if (a.page, a.bold, round(a.size * 2)) == (b.page, b.bold, round(b.size * 2)) and abs(a.top - b.top) < 2:
+            out.update((id(a), id(b)))
     return out
 
 
@@ -257,13 +268,12 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
 
     pieces = []
     for kind, group in _across_pages(groups):
-        text = join_lines([g.text for g in group], vocabulary)
+        text, starts = joined_with_starts([g.text for g in group], vocabulary)
         if kind == "heading" and len(text.split()) > MAX_HEADING_WORDS:
             kind = "paragraph"                     # a bold paragraph, not a heading
         if kind == "item":
             text = _SYMBOL_BULLET.sub("", text, count=1)   # the builder marks items itself
-        breaks = tuple((len(text) - len(join_lines([g.text for g in group if g.page >= page], vocabulary)), page)
-                       for page in sorted({g.page for g in group})[1:])
+        breaks = tuple((starts[i], g.page) for i, g in enumerate(group) if i and g.page != group[i - 1].page)
         pieces.append(Piece(kind, text, 0, group[0].page, max(g.size for g in group), group[0].rows, breaks))
     return heading_levels(pieces)
 

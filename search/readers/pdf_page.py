@@ -24,6 +24,7 @@ from .pdf_layout import Line, clean_glyphs, is_bold_font
 # pdfminer's defaults, plus text inside figures (form XObjects); no hierarchical box ordering
 # (quadratic in boxes, and unsure with columns): ``reading_order`` orders the boxes.
 LAPARAMS = {"all_texts": True, "boxes_flow": None}
+MAX_ROW = 64                     # lines looked at beside a bullet (a row of thousands is no list)
 COLUMN_CHARS = 150               # each half of a band holds this much text: it is set in two columns
 _LONE_BULLET = re.compile("^(?:[" + re.escape(BULLET_SYMBOLS + "\uf0b7\u2022\u25aa\u25e6") + r"]|\d{1,3}[.)]|"
                           r"\(?[a-z]\)|\(?[ivx]{1,4}\))$")
@@ -97,7 +98,8 @@ def _with_bullets(boxes: list[list[Line]]) -> list[list[Line]]:
         for i, line in enumerate(box):
             if not _LONE_BULLET.match(line.text):
                 continue
-            near = [(c, j) for k in (-1, 0, 1) for c, j in level.get(int(line.top // 4) + k, ())
+            candidates = [pos for k in (-1, 0, 1) for pos in level.get(int(line.top // 4) + k, ())[:MAX_ROW]]
+            near = [(c, j) for c, j in candidates
                     if (c, j) not in moved and c != b and abs(boxes[c][j].top - line.top) < 3
                     and 0 <= boxes[c][j].x0 - line.x1 < 60]
             if near:

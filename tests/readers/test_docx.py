@@ -225,3 +225,26 @@ def test_case_18_the_lock_file_is_not_a_document():
     assert "Marsh Lane recycling centre" in docx_reader.read((folder / "minutes.docx").read_bytes(), LIMITS).text
     with pytest.raises(BadDocument):
         docx_reader.read((folder / "~$nutes.docx").read_bytes(), LIMITS)
+
+
+def test_paragraph_text_takes_linear_time_on_many_runs_and_controls():
+    import time
+
+    from search.readers.docx_text import paragraph_text
+
+    def make(n):
+        runs = "".join(f'<w:ins w:id="{i}"><w:sdt><w:sdtContent><w:r><w:t>w{i} </w:t></w:r></w:sdtContent></w:sdt></w:ins>'
+                       f'<w:del w:id="d{i}"><w:r><w:delText>gone</w:delText></w:r></w:del>' for i in range(n))
+        return parse_xml(f"<w:p {W}>{runs}</w:p>")
+
+    def best(n):
+        p, times = make(n), []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            text = paragraph_text(p).text
+            times.append(time.perf_counter() - t0)
+        assert "gone" not in text and text.count(" ") == n
+        return min(times)
+
+    assert best(16000) / best(4000) < 9
+

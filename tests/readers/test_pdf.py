@@ -336,6 +336,44 @@ def test_join_lines_keeps_capitalised_and_known_compounds():
     assert join_lines(["2019-", "20 figures"], set()) == "2019- 20 figures"
 
 
+def growth(make, run, n: int = 1000) -> float:
+    """How much longer ``run`` takes on an input four times as large (best of three): about 4
+    when it is linear, 16 when quadratic."""
+    import time
+
+    def best(size):
+        data = make(size)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            run(data)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    return best(4 * n) / max(best(n), 1e-9)
+
+
+@pytest.mark.parametrize("shape", ["one row", "bullets beside text", "hyphenated lines", "one page of headings"])
+def test_layout_rules_take_linear_time_on_adversarial_lines(shape):
+    def make(n):
+        if shape == "one row":
+            return [Line(0, f"cell {i}", 100, 111, i * 0.5, i * 0.5 + 0.4, 11, True) for i in range(n)]
+        if shape == "bullets beside text":
+            return [Line(0, "\u2022" if i % 2 else f"item {i}", 100, 111, i, i + 0.5, 11, False) for i in range(n)]
+        if shape == "hyphenated lines":
+            return [line(i // 50, "word " * 8 + "afford-", (i % 50) * 14 + 80) for i in range(n)]
+        return [line(0, f"{i}. Heading {i}", 80 + i * 0.01, size=14, bold=True) for i in range(n)]
+
+    from search.readers.pdf_page import _with_bullets, reading_order
+
+    def run(lines):
+        furniture = running_furniture(lines, lines[-1].page + 1)
+        assemble(lines, furniture)
+        reading_order(_with_bullets([[x] for x in lines]))
+
+    assert growth(make, run) < 9
+
+
 def test_page_ranges():
     assert page_ranges([1, 2, 3, 5]) == "pages 1-3, 5"
     assert page_ranges([4]) == "page 4"
