@@ -22,7 +22,7 @@ from pathlib import Path
 from .errors import BadDocument
 from .model import Document, Heading, Outline, page_at
 from .patterns import shorten_heading, squash
-from .readers import SUPPORTED, Block, ReadResult, reader_for
+from .readers import SUPPORTED, Block, ReadResult, read, reader_for
 from .readers.base import megabytes, safe_name
 from .readers.titles import derive_title
 from .sections import detect_outline
@@ -166,14 +166,10 @@ def load(path: Path, seeds: Path, source: Source | None = None,
     source = source or read_source(path, seeds, limits)
     if not source.data:
         raise BadDocument("empty file")
-    reader = reader_for(path.suffix)
     try:
-        result: ReadResult = reader.read(source.data, limits)
+        result: ReadResult = read(path.suffix, source.data, limits)   # a missing library: BadDocument naming it
     except BadDocument:
         raise
-    except ImportError as exc:
-        from .readers import _missing
-        raise _missing(path.suffix, reader.__name__.rsplit(".", 1)[-1], exc, reader.REQUIRES) from exc
     except Exception as exc:  # a parser failing on a damaged file must not stop the build
         raise BadDocument(f"cannot extract its text ({type(exc).__name__}: {exc})") from exc
     if not result.text.strip():

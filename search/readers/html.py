@@ -25,7 +25,7 @@ import re
 
 from ..patterns import squash
 from ..settings import DocumentLimits
-from .base import ReadResult, clean, unreadable
+from .base import ReadResult, clean
 from .html_fallback import read_whole_page
 
 SUFFIXES = (".html", ".htm")
@@ -135,12 +135,13 @@ def read(data: bytes, limits: DocumentLimits = DocumentLimits()) -> ReadResult:
     html, encoding = decode_html(data)
     html = clean(html)
     whole = read_whole_page(html)
+    notes = ()
     try:
         content = main_content(html)
     except ImportError:
         raise
-    except Exception as exc:             # lxml refuses some pages trafilatura hands it
-        raise unreadable("web page", exc) from exc
+    except Exception as exc:             # lxml refuses some pages trafilatura hands it: keep the whole page
+        content, notes = None, (f"main content not found ({type(exc).__name__}); the whole page was kept",)
     if content is not None:
         keep = select_main(whole.blocks.parts, content)
         if keep:
@@ -148,4 +149,4 @@ def read(data: bytes, limits: DocumentLimits = DocumentLimits()) -> ReadResult:
     result = whole.result(encoding)
     first_h1 = next((result.text[b.start + 2:b.end] for b in result.blocks if b.kind == "heading" and b.level == 1), "")
     title = first_h1 or page_title(whole.title) or result.title
-    return ReadResult(result.text, title, result.blocks, True, encoding=result.encoding)
+    return ReadResult(result.text, title, result.blocks, True, encoding=result.encoding, notes=notes)
