@@ -28,6 +28,7 @@ from ..errors import BadDocument
 from ..patterns import squash
 from ..settings import DocumentLimits
 from .base import Builder, PartTooLarge, ReadResult, check_zip_sizes, megabytes, safe_name, unreadable
+from .docx_numbering import Numbering
 from .docx_text import W, Para, body_blocks, cell_texts, paragraph_text, table_rows
 from .metadata import usable_metadata_title
 
@@ -73,6 +74,7 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
     except Exception as exc:  # zipfile, lxml and python-docx each raise their own kinds
         raise unreadable("DOCX file", exc) from exc
     styles = _StyleLevels(document)
+    numbers = Numbering(document)
     blocks: list[_Block] = []
     chars, notes = 0, []
     for count, (kind, element) in enumerate(body_blocks(body)):
@@ -88,6 +90,9 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
             blocks.append(_Block("table", rows=rows))
             continue
         para = paragraph_text(element)
+        label = numbers.label(element, styles.numbering(element))
+        if label and para.text.strip():
+            para.text = f"{label} {para.text.lstrip()}"      # the number Word shows before it
         chars += len(para.text)
         level = styles.level(element)
         kind = "heading" if level is not None else "item" if styles.is_list(element) else "paragraph"
@@ -198,6 +203,7 @@ class _StyleLevels:
         self._styles = {s.style_id: s for s in document.styles if s.style_id}
         self._levels: dict[str | None, int | None] = {}
         self._lists: dict[str | None, bool] = {}
+        self._numbering: dict[str | None, tuple[str, int] | None] = {}
         self._default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
 
     def _style(self, p):
@@ -237,6 +243,24 @@ class _StyleLevels:
                 is_list = True
             style, depth = style.base_style, depth + 1
         return None, is_list
+
+    def numbering(self, p) -> tuple[str, int] | None:
+        """(numId, ilvl) that paragraph ``p``'s style (or a style it is based on) numbers it with."""
+        style_id = self._style(p)
+        if style_id not in self._numbering:
+            self._numbering[style_id] = None
+            style, depth = self._styles.get(style_id) if style_id else self._default, 0
+            while style is not None and depth < 20:
+                num = style.element.find(f"{W}pPr/{W}numPr")
+                if num is not None:
+                    num_id = num.find(W + "numId")
+                    ilvl = num.find(W + "ilvl")
+                    level = ilvl.get(W + "val", "0") if ilvl is not None else "0"
+                    if num_id is not None:
+                        self._numbering[style_id] = (num_id.get(W + "val", ""), int(level) if level.isdigit() else 0)
+                    break
+                style, depth = style.base_style, depth + 1
+        return self._numbering[style_id]
 
     def is_list(self, p) -> bool:
         """Whether ``p`` is a list item: numbered or bulleted, directly or by its style."""

@@ -130,6 +130,30 @@ def test_bold_or_large_short_paragraphs_are_headings_without_heading_styles():
     assert result.title == "Allotment Rules"
 
 
+def test_word_numbering_is_shown_before_headings_and_items():
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    numbering.append(parse_xml(
+        f'<w:abstractNum {W} w:abstractNumId="90"><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        '<w:lvlText w:val="%1."/></w:lvl><w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        '<w:lvlText w:val="%1.%2"/></w:lvl><w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/>'
+        '<w:lvlText w:val="(%3)"/></w:lvl></w:abstractNum>'))
+    numbering.append(parse_xml(f'<w:num {W} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+
+    def numbered(paragraph, level):
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {W}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+
+    numbered(d.add_heading("Fees", 1), 0)
+    numbered(d.add_heading("Appeals", 2), 1)
+    for text in ("Write to the clerk", "Attend the hearing"):
+        numbered(d.add_paragraph(text), 2)
+    numbered(d.add_heading("Costs", 1), 0)
+    result = docx_reader.read(saved(d), LIMITS)
+    assert [h.lstrip("# ") for h in spans(result, "heading")] == ["1. Fees", "1.1 Appeals", "2. Costs"]
+    assert spans(result, "item") == ["- (a) Write to the clerk", "- (b) Attend the hearing"]
+
+
 def with_footnote(data: bytes) -> bytes:
     """``data`` with a footnotes part and a reference to footnote 1 in its last paragraph."""
     notes = (f'<w:footnotes {W}><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
