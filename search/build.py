@@ -22,16 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunk import ChunkSettings, chunk_text, sentence_spans
-from .documents import discover, load_document, read_source
-from .encoders import Encoder, count_tokens
+from .chunk import ChunkSettings
+from .documents import discover, read_source
+from .encoders import Encoder
 from .errors import BadDocument, IndexMismatch
-from .extract import EXTRACT_VERSION
 from .fusion import FusionSettings
-from .model import Document, Passage
+from .prepare import Prepared, Preparer
+from .readers import READER_VERSIONS
 from .represent import RepresentSettings, dense_text, keyword_text
 from .sections import OUTLINE_VERSION
-from .settings import Settings
+from .settings import DocumentLimits, Settings
 from .stores import open_writer
 from .stores.base import DocumentParts, LiveVersion, StoreWriter
 from .terms import DEFAULT_STOPWORDS
@@ -50,13 +50,14 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (document id, reason)
+    notes: list[tuple[str, str]] = field(default_factory=list)     # (document id, note): encoding, cuts, OCR
     published: bool = False       # False: the live version was already up to date
     reused_nothing: str = ""      # why the live version's work could not be reused, if it could not
     repaired: str = ""            # damage to the live version's search files, remade without embedding
 
     def summary(self) -> str:
-        counts = (f"{self.documents} documents ({len(self.added)} added, {len(self.changed)} changed, "
-                  f"{len(self.removed)} removed, {len(self.kept)} kept), {self.passages} passages, "
+        counts = (f"{plural(self.documents, 'document')} ({len(self.added)} added, {len(self.changed)} changed, "
+                  f"{len(self.removed)} removed, {len(self.kept)} kept), {plural(self.passages, 'passage')}, "
                   f"{self.seconds:.1f} s")
         head = f"built {self.version}" if self.published else f"index is up to date ({self.version})"
         line = f"{head}: {counts}"
@@ -66,18 +67,25 @@ class BuildReport:
             line += f"; remade the search files: {self.repaired}"
         if self.skipped:
             line += f"; skipped {len(self.skipped)}: " + "; ".join(f"{d} ({why})" for d, why in self.skipped)
+        if self.notes:
+            line += "; notes: " + "; ".join(f"{d}: {note}" for d, note in self.notes)
         return line
 
 
-def passage_sentences(p: Passage, text: str) -> list[tuple[int, int]]:
-    return [(a - p.start, b - p.start) for a, b in sentence_spans(text, p.start, p.end)]
+def plural(n: int, noun: str) -> str:
+    """A count with its noun, singular for one.
+
+    >>> plural(1, "document"), plural(5, "document")
+    ('1 document', '5 documents')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _reusable(live: LiveVersion, chunking: ChunkSettings, represent: RepresentSettings) -> LiveVersion:
     """The live version, unless it was built another way (then ``why_not`` says how)."""
     m = live.manifest
     for name, now in (("chunking", chunking.as_dict()), ("represent", represent.as_dict()),
-                      ("extract_version", EXTRACT_VERSION), ("outline_version", OUTLINE_VERSION)):
+                      ("outline_version", OUTLINE_VERSION)):
         if live.version and not live.why_not and m.get(name) != now:
             live.why_not = f"{name} changed from {m.get(name)} to {now}"
     return live
@@ -97,12 +105,16 @@ def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
 def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunking: ChunkSettings = ChunkSettings(),
                 fusion: FusionSettings = FusionSettings(), represent: RepresentSettings = RepresentSettings(),
                 strict: bool = False, progress: bool = True,
-                log=lambda msg: print(msg, file=sys.stderr)) -> BuildReport:
+                log=lambda msg: print(msg, file=sys.stderr), limits: DocumentLimits = DocumentLimits(),
+                on_progress=None, isolate: bool = True) -> BuildReport:
     """Bring the store up to date with ``seeds``; the old version serves until the new one is live.
 
     ``store`` is a ``StoreWriter`` (``stores.open_writer(settings)``) or an index folder's path.
-    Unusable documents are reported and skipped (``strict``: the build stops, changing nothing:
-    ``BadDocument``). ``SearchError`` when another build holds the store.
+    Unusable documents, and documents over a bound of ``limits`` (size, time, memory), are
+    reported and skipped and the rest are built (``strict``: the build stops, changing nothing:
+    ``BadDocument``). ``on_progress(stage, done, total)`` hears of each document read ("documents")
+    and of embedding ("passages"). ``isolate=False`` reads documents in this process (no time
+    budget). ``SearchError`` when another build holds the store.
     """
     t0 = time.perf_counter()
     seeds = Path(seeds)
@@ -111,7 +123,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
     with writer.lock():
         live = _reusable(writer.live(encoder.name, encoder.dim), chunking, represent)
         report.reused_nothing, report.repaired = live.why_not, live.damage
-        fresh, parts = _read_seeds(seeds, writer, live, report, log)
+        fresh, parts = _read_seeds(seeds, writer, live, report, log, limits, chunking, on_progress, isolate)
         if strict and report.skipped:
             raise BadDocument(f"{len(report.skipped)} documents cannot be used, so nothing was changed (--strict): "
                               + "; ".join(f"{d}: {why}" for d, why in report.skipped))
@@ -124,7 +136,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
             report.seconds = time.perf_counter() - t0
             return report
 
-        parts.update(_embed_documents(fresh, encoder, chunking, represent, progress, log))
+        parts.update(_embed_documents(fresh, encoder, represent, progress, log, on_progress))
         ordered = [parts[d] for d in sorted(parts)]
         titles = {part.document.doc_id: part.document.title for part in ordered}
         keyword_texts = [keyword_text(p, titles[p.doc_id], represent) for part in ordered for p in part.passages]
@@ -132,7 +144,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
             "model": encoder.name,
             "dim": encoder.dim,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "extract_version": EXTRACT_VERSION,
+            "readers": READER_VERSIONS,
             "outline_version": OUTLINE_VERSION,
             "chunking": chunking.as_dict(),
             "fusion": fusion.as_dict(),
@@ -153,50 +165,72 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
     return report
 
 
-def _read_seeds(seeds: Path, writer: StoreWriter, live: LiveVersion, report: BuildReport,
-                log) -> tuple[list[Document], dict[str, DocumentParts]]:
-    """(documents to embed, reusable parts by id); fills in the report's counts and skips.
+def _read_seeds(seeds: Path, writer: StoreWriter, live: LiveVersion, report: BuildReport, log,
+                limits: DocumentLimits, chunking: ChunkSettings, on_progress,
+                isolate: bool) -> tuple[list[Prepared], dict[str, DocumentParts]]:
+    """(documents to embed, reusable parts by id); fills in the report's counts, skips and notes.
 
-    A file whose fingerprint matches the live version is not even extracted again.
+    A file whose fingerprint matches the live version, read by a reader of the same version, is
+    not read again; a reader's new version re-reads only the formats it reads.
     """
-    fresh: list[Document] = []
+    fresh: list[Prepared] = []
     reused: dict[str, DocumentParts] = {}
     known = live.fingerprints if live.usable() else {}
-    for path in discover(seeds):
-        doc_id = path.relative_to(seeds).as_posix()
-        old = known.get(doc_id)
-        try:
-            source = read_source(path, seeds)
-            if old == source.fingerprint:
-                reused[doc_id] = writer.reuse(doc_id)
-                report.kept.append(doc_id)
+    built_with = live.manifest.get("readers") or {}
+    paths = discover(seeds)
+    for name, why in paths.skipped:
+        _skip(report, log, name, why)
+    with Preparer(seeds, limits, chunking, isolate) as preparer:
+        for n, path in enumerate(paths, start=1):
+            doc_id = path.relative_to(seeds).as_posix()
+            old = known.get(doc_id)
+            if on_progress:
+                on_progress("documents", n - 1, len(paths))
+            try:
+                source = read_source(path, seeds, limits)
+                suffix = path.suffix.lower()
+                if old == source.fingerprint and built_with.get(suffix) == READER_VERSIONS.get(suffix):
+                    reused[doc_id] = writer.reuse(doc_id)
+                    report.kept.append(doc_id)
+                    continue
+                prepared = preparer.prepare(path, source)
+            except BadDocument as exc:
+                _skip(report, log, doc_id, str(exc))
                 continue
-            fresh.append(load_document(path, seeds, source))
-        except BadDocument as exc:
-            report.skipped.append((doc_id, str(exc)))
-            log(f"skipped {doc_id}: {exc}")
-            continue
-        (report.changed if old is not None else report.added).append(doc_id)
-    seen = set(reused) | {d.doc_id for d in fresh}
+            fresh.append(prepared)
+            report.notes.extend((doc_id, note) for note in prepared.notes)
+            (report.changed if old is not None else report.added).append(doc_id)
+    if on_progress:
+        on_progress("documents", len(paths), len(paths))
+    seen = set(reused) | {p.document.doc_id for p in fresh}
     report.removed = sorted(d for d in known if d not in seen)
     return fresh, reused
 
 
-def _embed_documents(docs: list[Document], encoder: Encoder, chunking: ChunkSettings, represent: RepresentSettings,
-                     progress: bool, log) -> dict[str, DocumentParts]:
-    """Chunk the new and changed documents and embed their passages and sentences in two batches."""
+def _skip(report: BuildReport, log, doc_id: str, why: str) -> None:
+    report.skipped.append((doc_id, why))
+    log(f"skipped {doc_id}: {why}")
+
+
+def _embed_documents(docs: list[Prepared], encoder: Encoder, represent: RepresentSettings,
+                     progress: bool, log, on_progress) -> dict[str, DocumentParts]:
+    """Embed the new and changed documents' passages and sentences, in two batches."""
     parts: dict[str, DocumentParts] = {}
     dense_inputs, sentence_inputs = [], []
-    for doc in docs:
-        ps = chunk_text(doc.doc_id, doc.text, doc.outline, chunking, count_tokens)
-        sents = [passage_sentences(p, doc.text) for p in ps]
-        parts[doc.doc_id] = DocumentParts(doc, ps, sents)
-        dense_inputs.extend(dense_text(p, doc.title, represent) for p in ps)
-        sentence_inputs.extend(p.text[a:b] for p, ss in zip(ps, sents) for a, b in ss)
+    for prepared in docs:
+        doc = prepared.document
+        parts[doc.doc_id] = DocumentParts(doc, prepared.passages, prepared.sentences)
+        dense_inputs.extend(dense_text(p, doc.title, represent) for p in prepared.passages)
+        sentence_inputs.extend(p.text[a:b] for p, ss in zip(prepared.passages, prepared.sentences) for a, b in ss)
     if docs:
-        log(f"embedding {len(dense_inputs)} passages and {len(sentence_inputs)} sentences of {len(docs)} documents")
+        log(f"embedding {plural(len(dense_inputs), 'passage')} and {plural(len(sentence_inputs), 'sentence')} "
+            f"of {plural(len(docs), 'document')}")
+    if on_progress:
+        on_progress("passages", 0, len(dense_inputs))
     vectors = _embed(encoder, dense_inputs, progress)
     svectors = _embed(encoder, sentence_inputs, progress)
+    if on_progress:
+        on_progress("passages", len(dense_inputs), len(dense_inputs))
     pv = sv = 0
     for part in parts.values():
         n, m = len(part.passages), sum(len(s) for s in part.sentences)

@@ -24,14 +24,13 @@ def load_embedder(settings: Settings):
 
 def cmd_build(args) -> int:
     from .build import build_index
-    from .stores import open_writer
     from .chunk import ChunkSettings
+    from .encoders import load_encoder
+    from .stores import open_writer
 
     settings = _settings(args)
-    from .encoders import load_encoder
-
     report = build_index(settings.seeds, open_writer(settings), load_encoder(settings, lazy=True), ChunkSettings(),
-                         strict=args.strict, progress=not args.quiet)
+                         strict=args.strict, progress=not args.quiet, limits=settings.limits())
     print(report.summary())
     return 0
 
@@ -59,25 +58,19 @@ def cmd_query(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .stores import has_index
+    from web.serve import serve, setup_logging
 
-    from web.serve import setup_logging
+    from .service import SearchService
+    from .stores import has_index
 
     settings = _settings(args)
     setup_logging(settings.log_level)
-    log = logging.getLogger("search.serve")
-    embedder = load_embedder(settings)
-    if not has_index(settings):
-        from .build import build_index
-        from .stores import open_writer
-
-        log.info("no index in %s: building it from %s first", settings.index, settings.seeds)
-        report = build_index(settings.seeds, open_writer(settings), embedder, progress=False,
-                             log=lambda m: log.warning(m))
-        log.info(report.summary())
-    from web.serve import serve
-
-    serve(settings, embedder)
+    encoder = load_embedder(settings)
+    service = SearchService(settings, encoder)
+    if not has_index(settings):   # listen at once; answer 503 with the build's progress until it is done
+        logging.getLogger("search.serve").info("no index in %s: building it from %s", settings.index, settings.seeds)
+        service.build_in_background()
+    serve(settings, encoder, service=service)
     return 0
 
 

@@ -117,8 +117,24 @@ def evaluate_file(path: Path, settings: Settings, k: int = 10, seeds: Path | Non
     engine = Engine(open_store(settings, embedder), CachedEncoder(embedder))
     texts = None
     if seeds is not None:
-        texts = {p.relative_to(seeds).as_posix(): p.read_text(encoding="utf-8") for p in Path(seeds).rglob("*") if p.is_file()}
+        texts = seed_texts(Path(seeds), settings.limits())
     return evaluate(engine, load_questions(path), k, texts)
+
+
+def seed_texts(seeds: Path, limits=None) -> dict[str, str]:
+    """Each usable document's stored text by id, read as the build reads it (any format)."""
+    from .documents import discover, load_document
+    from .errors import BadDocument
+    from .settings import DocumentLimits
+
+    texts = {}
+    for p in discover(seeds):
+        try:
+            doc = load_document(p, seeds, limits=limits or DocumentLimits())
+        except BadDocument:
+            continue   # the build skips it too
+        texts[doc.doc_id] = doc.text
+    return texts
 
 
 def format_report(report: dict) -> str:

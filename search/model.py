@@ -61,6 +61,23 @@ class Outline:
         return [(bounds[i], bounds[i + 1], paths[i]) for i in range(len(paths)) if bounds[i + 1] > bounds[i]]
 
 
+@dataclass(frozen=True)
+class Block:
+    """One block of a document as its reader knows it: ``text[start:end]`` is its rendered text."""
+
+    kind: str        # "heading" | "paragraph" | "item" | "table" | "caption" | "code"
+    start: int       # character offsets into the document's text
+    end: int
+    level: int = 0   # heading level, 1 = top; 0 for other kinds
+
+    def to_json(self) -> list:
+        return [self.kind, self.start, self.end, self.level]
+
+    @classmethod
+    def from_json(cls, row) -> "Block":
+        return cls(*row)
+
+
 def page_at(pages, offset: int) -> int | None:
     """The 1-based page holding ``offset``, given where each page starts; None without pages."""
     return bisect.bisect_right(pages, offset) if pages else None
@@ -80,18 +97,24 @@ class Document:
     text: str
     outline: Outline = field(default_factory=Outline)
     pages: tuple[int, ...] = ()
+    blocks: tuple[Block, ...] = ()    # as the reader knew them (markup formats); empty: plain text
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
 
     def to_json(self) -> dict:
-        return {"doc_id": self.doc_id, "title": self.title, "fingerprint": self.fingerprint, "text": self.text,
-                "outline": [h.to_json() for h in self.outline], "pages": list(self.pages)}
+        """The ``documents.jsonl`` row; ``blocks`` only when there are any (plain text rows are unchanged)."""
+        row = {"doc_id": self.doc_id, "title": self.title, "fingerprint": self.fingerprint, "text": self.text,
+               "outline": [h.to_json() for h in self.outline], "pages": list(self.pages)}
+        if self.blocks:
+            row["blocks"] = [b.to_json() for b in self.blocks]
+        return row
 
     @classmethod
     def from_json(cls, d: dict) -> "Document":
         return cls(d["doc_id"], d["title"], d["fingerprint"], d["text"],
-                   Outline(tuple(Heading.from_json(h) for h in d["outline"])), tuple(d["pages"]))
+                   Outline(tuple(Heading.from_json(h) for h in d["outline"])), tuple(d["pages"]),
+                   tuple(Block.from_json(b) for b in d.get("blocks", ())))
 
 
 @dataclass(frozen=True)

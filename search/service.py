@@ -59,6 +59,38 @@ class SearchService:
             log.info("serving index %s (was %s)", engine.version, old)
             return True
 
+    # -- the first build, in the background ------------------------------------------------------
+    def note_build_progress(self, stage: str, done: int, total: int) -> None:
+        """While there is no index yet, callers hear how far the first build has got (a 503 message)."""
+        if self._engine is None:
+            what = f"{done} of {total} documents read" if stage == "documents" else f"embedding {total} passages"
+            self._error = IndexMissing(f"building the index: {what}; try again in a moment")
+
+    def build_in_background(self) -> threading.Thread:
+        """Build the first index from ``settings.seeds`` in a thread; the service answers 503 with the
+        build's progress until the new version is live, then serves it (the watcher or this thread
+        loads it). A failed build leaves a 503 that says why."""
+        from .build import build_index
+        from .stores import open_writer
+
+        def run() -> None:
+            self.note_build_progress("documents", 0, 0)
+            try:
+                report = build_index(self.settings.seeds, open_writer(self.settings), self.embedder, progress=False,
+                                     log=log.warning, limits=self.settings.limits(),
+                                     on_progress=self.note_build_progress)
+            except Exception as exc:   # the service stays up and says why it has no index
+                log.error("the first build failed: %s", exc)
+                self._error = IndexMissing(self._public(f"the first build failed: {exc}; fix it and run "
+                                                        "`python -m search build`"))
+                return
+            log.info(report.summary())
+            self.refresh()
+
+        thread = threading.Thread(target=run, name="first-build", daemon=True)
+        thread.start()
+        return thread
+
     def _public(self, message: str) -> str:
         """The message callers see: index paths relative to the index folder, no server paths."""
         return message.replace(str(self.settings.index), self.settings.index.name)

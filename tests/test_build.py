@@ -20,13 +20,13 @@ from search.errors import BadDocument, IndexMismatch
 from search.fusion import FusionSettings
 
 from .conftest import ROOT, TINY_DOCS
-from .test_extract import HTML_DOC, PDF_PAGES, make_docx, make_pdf
+from .readers.samples import HTML_DOC, PDF_PAGES, make_docx, make_pdf
 
 BAD_DOCS = {
     "corrupt.pdf": (b"%PDF-1.4\nnot really a pdf", "not a readable PDF"),
     "empty.txt": (b"", "empty file"),
     "notes.xyz": (b"some notes", "unsupported file type '.xyz'"),
-    "latin1.txt": ("caf\xe9 au lait".encode("latin-1"), "not UTF-8"),
+    "binary.txt": (b"abc\x00def", "NUL bytes"),   # Latin-1 text is decoded now (tests/readers/test_txt.py)
 }
 
 

@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 TIERS = [
     ("search.settings", "search.errors", "search.model", "search.patterns", "search.terms"),
-    ("search.readers", "search.extract", "search.extract_html", "search.sections", "search.contents", "search.chunk",
+    ("search.readers", "search.sections", "search.contents", "search.chunk",
      "search.represent", "search.documents"),
     ("search.encoders",),
     ("search.stores",),
     ("search.fusion", "search.highlight"),
-    ("search.engine", "search.build"),
+    ("search.prepare", "search.engine", "search.build"),
     ("search.service", "search.evaluate", "search.bench", "search.layout"),
     ("search.cli", "search.__main__", "web"),
 ]

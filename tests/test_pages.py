@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from search.model import SearchResponse
-from search.layout import layout_document
+from web.layout import layout_document
 from search.model import Document as StoredDocument
 from web import create_app
 from web.pages import marked_segments
@@ -272,7 +272,7 @@ def test_an_unknown_document_is_a_friendly_404(client):
 
 def test_list_items_are_grouped_into_lists_and_tables_into_cells():
     text = "Aims:\n\n- one\n- two\n\n1) first\n2) second\n\nName\tPage\nIntro\t2\n"
-    doc = StoredDocument("d", "D", "", text, [], [])
+    doc = StoredDocument("d", "D", "", text)
     blocks = [b for s in layout_document(doc, []) for b in s.blocks]
     assert [(b.kind, b.items, b.numbered) for b in blocks[:3]] == [
         ("paragraph", [], False), ("list", ["one", "two"], False), ("list", ["1) first", "2) second"], True)]

@@ -9,7 +9,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, current_app, g, jsonify, request
 
 from search.engine import validate_query
-from search.layout import outline_of
+from .layout import outline_of
 
 from .errors import ApiError, printable
 from .openapi import openapi_spec

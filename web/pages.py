@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 from flask import Blueprint, g, render_template, request, url_for
 
 from search.errors import IndexMismatch, IndexMissing, SearchError
-from search.layout import layout_document, outline_of
+from .layout import layout_document, outline_of
 from search.model import passage_anchor
 
 from .api import document_summary, parse_k, query_string_is_utf8, service

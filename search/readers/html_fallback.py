@@ -1,20 +1,21 @@
-"""HTML to plain text: headings as Markdown ``#`` lines, paragraphs, list items and table rows.
+"""A whole web page as text, for pages whose main content trafilatura cannot find.
 
-Scripts, styles and navigation are dropped; the declared or byte-order-marked character set is
-honoured.
+Headings are Markdown ``#`` lines, then paragraphs, list items and table rows (``Builder``);
+scripts, styles and navigation are dropped. Block nesting deeper than ``_MAX_OPEN`` is read as if
+flat, so a page of 100,000 nested ``<div>`` costs time linear in its length.
 
-    >>> extract_html(b"<title>T</title><h1>Scope</h1><p>Libraries  lend <b>books</b>.</p>").text
+    >>> read_whole_page("<title>T</title><h1>Scope</h1><p>Libraries  lend <b>books</b>.</p>").result("").text
     '# Scope\\n\\nLibraries lend books.\\n'
 """
 from __future__ import annotations
 
-import codecs
-import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from .errors import BadDocument
-from .extract import CONTROL, Blocks, Extracted, squash
+from ..patterns import squash
+from .base import Builder, ReadResult
 
+_MAX_OPEN = 64
 _SKIP = {"script", "style", "nav", "noscript", "template", "svg", "iframe", "object", "select", "button"}
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCK = {"p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "figure",
@@ -26,7 +27,7 @@ _BREAK = "\x1e"   # a <br> inside a paragraph, until the paragraph is rendered
 class _HtmlText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.blocks = Blocks()
+        self.blocks = Builder()
         self.title, self.first_h1 = "", ""
         self._open: list[str] = []        # open block elements, innermost last
         self._buffer: list[str] = []
@@ -67,7 +68,7 @@ class _HtmlText(HTMLParser):
             self._close_implied(tag)
             if tag == "table":
                 self._table = []
-            elif tag not in {"hr", "br"}:
+            elif tag not in {"hr", "br"} and len(self._open) < _MAX_OPEN:
                 self._open.append(tag)
 
     def _close_implied(self, tag):
@@ -139,27 +140,24 @@ class _HtmlText(HTMLParser):
         self._flush()
 
 
-def _html_charset(data: bytes) -> str:
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return name
-    declared = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", data[:4096], re.I)
-    if declared:
-        name = declared.group(1).decode("ascii")
-        try:
-            return codecs.lookup(name).name
-        except LookupError:
-            raise BadDocument(f"unknown character set {name!r} declared in the page") from None
-    return "utf-8"
+@dataclass
+class WholePage:
+    """The page read whole: its blocks, ``<title>`` and first ``<h1>``."""
+
+    blocks: Builder
+    title: str
+    first_h1: str
+
+    def result(self, encoding: str) -> ReadResult:
+        from .html import page_title   # the site-suffix rule lives with the reader
+
+        return self.blocks.render(self.first_h1 or page_title(self.title),
+                                  encoding="" if encoding == "utf-8" else encoding)
 
 
-def extract_html(data: bytes) -> Extracted:
-    charset = _html_charset(data)
-    try:
-        html = data.decode(charset)
-    except UnicodeDecodeError as exc:
-        raise BadDocument(f"not valid {charset} text (byte {exc.start}: {exc.reason})") from exc
+def read_whole_page(html: str) -> WholePage:
+    """Parse ``html`` (decoded, control characters cleaned) whole; never raises on bad markup."""
     parser = _HtmlText()
-    parser.feed(CONTROL.sub(" ", html.replace("\r\n", "\n")))
+    parser.feed(html)
     parser.close()
-    return parser.blocks.render(squash(parser.title) or parser.first_h1)
+    return WholePage(parser.blocks, squash(parser.title), parser.first_h1)
