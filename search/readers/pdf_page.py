@@ -59,7 +59,9 @@ def page_lines(page, number: int) -> tuple[list[Line], bool]:
             return None
         size = Counter(round(float(c.size), 1) for c in chars).most_common(1)[0][0]
         bold = sum(is_bold_font(str(c.fontname)) for c in chars) >= 0.6 * len(chars)
-        return Line(number, line_text, y1 - obj.y1, y1 - obj.y0, obj.x0 - x0, obj.x1 - x0, size, bold, height, width)
+        color = Counter(_color(c) for c in chars).most_common(1)[0][0]
+        return Line(number, line_text, y1 - obj.y1, y1 - obj.y0, obj.x0 - x0, obj.x1 - x0, size, bold, height, width,
+                    color=color)
 
     def walk(objects) -> None:
         for obj in objects:
@@ -84,6 +86,20 @@ def page_lines(page, number: int) -> tuple[list[Line], bool]:
             out = [line for line in out if not _inside(line, tables)]
             out = _place(out, tables)
     return out, found["images"]
+
+
+def _color(char) -> str:
+    """The fill colour of a character as a short key ("" when unknown)."""
+    try:
+        value = char.graphicstate.ncolor
+    except AttributeError:
+        return ""
+    if isinstance(value, (int, float)):
+        value = (value,)
+    try:
+        return ",".join(f"{float(v):.2f}" for v in value or ())
+    except (TypeError, ValueError):
+        return ""
 
 
 def _with_bullets(boxes: list[list[Line]]) -> list[list[Line]]:

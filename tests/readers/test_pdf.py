@@ -323,6 +323,20 @@ def test_a_bold_line_is_a_heading_even_with_body_text_right_under_it():
         ("paragraph", "The review covers every library in the borough and its opening hours.")]
 
 
+def test_word_style_headings_a_point_larger_in_colour_and_not_contents_lines_or_long_runs():
+    blue = "0.18,0.33,0.59"
+    body = [line(0, f"Body line {i} of the report on the harbour and its many boats.", 300 + i * 14, x1=520)
+            for i in range(6)]
+    lines = [Line(0, "Contents", 60, 72, 72, 140, 16, True),
+             Line(0, "Introduction .......... 3", 80, 91, 72, 520, 11, True),
+             Line(0, "Harbour dues", 280, 292, 72, 160, 12, False, color=blue)] + body + [
+             Line(0, f"A larger paragraph line {i} that runs on and on.", 400 + i * 15, 412 + i * 15, 72, 520, 12, True)
+             for i in range(5)]
+    pieces = assemble(lines)
+    assert [p.text for p in pieces if p.kind == "heading"] == ["Contents", "Harbour dues"]
+    assert any(p.kind == "paragraph" and p.text.startswith("A larger paragraph line 0") for p in pieces)
+
+
 def test_a_bold_row_of_cells_is_not_a_heading():
     cells = [Line(0, text, 300, 311, x, x + 60, 11, True) for text, x in (("Service", 72), ("Budget", 200))]
     body = [line(0, "Housing repairs cost more this year than last year in every ward.", 314)]
