@@ -79,13 +79,14 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
                 plain[number] = _plain_text(data, number)
                 continue
             try:
-                lines_here, has_images = page_lines(page, number)
+                lines_here, image_cover = page_lines(page, number)
             except Exception as exc:
                 raise BadDocument(f"page {number + 1} of {len(pages)} cannot be read "
                                   f"({type(exc).__name__}: {exc})") from exc
             finally:
                 page.close()
-            if not lines_here and has_images:
+            # A scan: images and no text, or a page-sized image under a stamp or a page number.
+            if image_cover and (not lines_here or (image_cover >= 0.5 and sum(len(x.text) for x in lines_here) < 40)):
                 scanned.append(number)
             lines.extend(lines_here)
             chars += sum(len(line.text) for line in lines_here)
@@ -97,7 +98,8 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
     if scanned:
         if tesseract_available():
             ocr_texts, ocr_notes = recognise(data, scanned, deadline)
-            notes.append(f"{_no_layer(scanned)}; their text was recognised by OCR (Tesseract)")
+            notes.append(f"{_no_layer(scanned)}; {'its' if len(scanned) == 1 else 'their'} text was recognised "
+                         f"by OCR (Tesseract)")
         else:
             notes.append(f"{_no_layer(scanned)} (scanned images); {ENABLE_HINT}")
     notes.extend(ocr_notes)

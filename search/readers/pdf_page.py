@@ -5,7 +5,7 @@ pdfminer's text boxes in reading order (columns one after the other) with their 
 characters. Each line becomes a ``pdf_layout.Line`` with its text, position, main font size and
 boldness; a ruled table becomes one ``Line`` holding its rows::
 
-    lines, has_images = page_lines(page, 0)
+    lines, image_cover = page_lines(page, 0)   # image_cover: share of the page under its largest image
     lines[0]   # Line(page=0, text='1. Bus services', top=59.2, bottom=72.2, x0=56.7, x1=190.4, size=13.0, bold=True)
 
 Reading the layout directly skips pdfplumber's per-object dictionaries, which cost more than
@@ -31,15 +31,15 @@ _LONE_BULLET = re.compile("^(?:[" + re.escape(BULLET_SYMBOLS + "\uf0b7\u2022\u25
 MAX_TABLE_EDGES = 2000           # a page with more ruled lines than this is a drawing; tables not looked for
 
 
-def page_lines(page, number: int) -> tuple[list[Line], bool]:
-    """The lines of a pdfplumber ``page`` (0-based ``number``) in reading order, and whether the
-    page shows any image."""
+def page_lines(page, number: int) -> tuple[list[Line], float]:
+    """The lines of a pdfplumber ``page`` (0-based ``number``) in reading order, and the share of
+    the page its largest image covers (0 without images; above 0 for any image)."""
     from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage, LTTextBox, LTTextLine
 
     x0, _, _, y1 = (float(v) for v in page.page_obj.mediabox)
     width, height = float(page.width), float(page.height)
     boxes: list[list[Line]] = []
-    found = {"images": False, "edges": 0}
+    found = {"cover": 0.0, "edges": 0}
 
     def line_of(obj) -> Line | None:
         chars, text, last = [], [], None
@@ -72,7 +72,8 @@ def page_lines(page, number: int) -> tuple[list[Line], bool]:
                 if members:
                     boxes.append(members)
             elif isinstance(obj, LTImage):
-                found["images"] = True
+                area = max(obj.width, 0) * max(obj.height, 0) / max(width * height, 1.0)
+                found["cover"] = max(found["cover"], min(area, 1.0), 1e-6)
             elif isinstance(obj, LTCurve):          # rectangles and lines too: table rules
                 found["edges"] += 1
             elif isinstance(obj, LTContainer):      # figures
@@ -85,7 +86,7 @@ def page_lines(page, number: int) -> tuple[list[Line], bool]:
         if tables:
             out = [line for line in out if not _inside(line, tables)]
             out = _place(out, tables)
-    return out, found["images"]
+    return out, found["cover"]
 
 
 def _color(char) -> str:

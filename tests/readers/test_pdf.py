@@ -237,6 +237,20 @@ def test_two_columns_are_read_one_after_the_other(tmp_path):
         assert story_text.endswith(f"Story{n} sentence 13 about the harbour.")
 
 
+def test_a_page_sized_scan_under_a_page_number_is_still_a_scan(tmp_path, monkeypatch):
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    c = canvas.Canvas(str(tmp_path / "stamped.pdf"), pagesize=A4)
+    c.drawImage(ImageReader(Image.new("L", (600, 850), 255)), 0, 0, width=A4[0], height=A4[1])
+    c.setFont("Vera", 9)
+    c.drawString(280, 30, "Page 1")
+    c.save()
+    monkeypatch.setattr(pdf, "tesseract_available", lambda: False)
+    result = pdf.read((tmp_path / "stamped.pdf").read_bytes(), LIMITS)
+    assert any(n.startswith("page 1 has no text layer") for n in result.notes)
+
+
 def minimal_pdf(content: bytes, filters: str = "/FlateDecode") -> bytes:
     """A one-page PDF whose page content is the stream ``content`` (already encoded)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -291,6 +305,11 @@ def test_encrypted_and_damaged_files_say_why(tmp_path):
         pdf.read(path.read_bytes(), LIMITS)
     with pytest.raises(BadDocument, match="not a readable PDF"):
         pdf.read(b"%PDF-1.4\nthis is not really a PDF", LIMITS)
+    # Only an owner password ("no copying"): anyone may open it, and so may the reader.
+    c = canvas.Canvas(str(path), encrypt=StandardEncryption("", ownerPassword="owner", canCopy=0, strength=128))
+    c.drawString(72, 700, "Premises must close by midnight.")
+    c.save()
+    assert pdf.read(path.read_bytes(), LIMITS).text == "Premises must close by midnight.\n"
 
 
 def test_text_over_the_bound_is_cut_with_a_note(tmp_path):
