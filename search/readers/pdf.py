@@ -142,6 +142,7 @@ def _with_page_texts(pieces: list[Piece], texts: dict[int, str]) -> list[Piece]:
 def _render(pieces: list[Piece], page_count: int, title: str, notes: list[str], ocr_pages: tuple[int, ...]) -> ReadResult:
     """The pieces through the Builder, with page starts that may fall inside a paragraph."""
     builder = Builder()
+    pieces = [p for p in pieces if squash(p.text) or any(any(row) for row in p.rows)]   # one block each
     for piece in pieces:
         if piece.kind == "heading":
             builder.heading(piece.level, piece.text)
