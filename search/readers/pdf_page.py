@@ -39,7 +39,7 @@ def page_lines(page, number: int) -> tuple[list[Line], float]:
     x0, _, _, y1 = (float(v) for v in page.page_obj.mediabox)
     width, height = float(page.width), float(page.height)
     boxes: list[list[Line]] = []
-    found = {"cover": 0.0, "edges": 0}
+    found = {"cover": 0.0, "edges": 0, "across": 0, "down": 0}
 
     def line_of(obj) -> Line | None:
         chars, text, last = [], [], None
@@ -76,12 +76,20 @@ def page_lines(page, number: int) -> tuple[list[Line], float]:
                 found["cover"] = max(found["cover"], min(area, 1.0), 1e-6)
             elif isinstance(obj, LTCurve):          # rectangles and lines too: table rules
                 found["edges"] += 1
+                if obj.width > 2 and obj.height > 2:
+                    found["across"] += 2
+                    found["down"] += 2
+                elif obj.height <= 2:
+                    found["across"] += 1
+                elif obj.width <= 2:
+                    found["down"] += 1
             elif isinstance(obj, LTContainer):      # figures
                 walk(obj)
 
     walk(page.layout)
     out = reading_order(_with_bullets(boxes))
-    if 4 <= found["edges"] <= MAX_TABLE_EDGES:
+    # pdfplumber's table finder costs as much as the page: only where rules could make a grid
+    if found["across"] >= 2 and found["down"] >= 2 and found["edges"] <= MAX_TABLE_EDGES:
         tables = _tables(page, number)
         if tables:
             out = [line for line in out if not _inside(line, tables)]
