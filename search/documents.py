@@ -84,7 +84,11 @@ def discover(seeds: Path) -> Discovered:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(path)
             elif entry.is_symlink() and path.is_dir():
-                target = path.resolve()
+                try:
+                    target = _resolve(path)
+                except BadDocument:
+                    found.append(path)   # read_source reports the loop
+                    continue
                 if not _inside(target, root):
                     found.append(path)   # read_source refuses it with the reason
                 elif target not in seen and any(_hidden(p) for p in target.relative_to(root).parts):
@@ -95,6 +99,14 @@ def discover(seeds: Path) -> Discovered:
                 found.append(path)
     found.sort(key=lambda p: doc_id_of(p, seeds))
     return Discovered(found, sorted(skipped))
+
+
+def _resolve(path: Path) -> Path:
+    """Where a link leads; BadDocument for a loop of links."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:   # Python 3.11 raises RuntimeError for a loop, 3.13 OSError
+        raise BadDocument(f"a loop of symbolic links; not followed ({type(exc).__name__})") from exc
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -119,7 +131,7 @@ def read_source(path: Path, seeds: Path, limits: DocumentLimits = DocumentLimits
     path, seeds = Path(path), Path(seeds)
     real = path
     if path.is_symlink():
-        real = path.resolve()
+        real = _resolve(path)
         if not _inside(real, seeds.resolve()):
             raise BadDocument("a symbolic link to a place outside the seeds folder; not followed")
     if path.name.startswith("~$"):

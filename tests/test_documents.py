@@ -69,6 +69,17 @@ def test_links_are_followed_only_when_they_stay_inside(folders):
         load_document(seeds / "secret-link.txt", seeds)
 
 
+def test_loops_of_links_are_refused_with_a_reason(folders):
+    seeds, _ = folders
+    (seeds / "self.txt").symlink_to("self.txt")
+    (seeds / "x.txt").symlink_to("y.txt")
+    (seeds / "y.txt").symlink_to("x.txt")
+    (seeds / "dir-loop").symlink_to("dir-loop", target_is_directory=True)
+    found = reasons(seeds)
+    assert all("loop of symbolic links" in found[name] for name in ("self.txt", "x.txt", "y.txt", "dir-loop"))
+    assert found["a.txt"] == "ok"
+
+
 def test_a_fifo_is_refused_without_being_opened(folders):
     seeds, _ = folders
     os.mkfifo(seeds / "pipe.txt")
