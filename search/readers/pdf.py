@@ -30,7 +30,7 @@ from .metadata import usable_metadata_title
 from .pdf_layout import (Piece, assemble, body_style, clean_glyphs, join_lines,
                          running_furniture, running_title, visible_title)
 from .pdf_ocr import ENABLE_HINT, page_ranges, recognise, tesseract_available
-from .pdf_page import LAPARAMS, page_lines
+from .pdf_page import LAPARAMS, Sideways, page_lines
 from .pdf_streams import check_stream_sizes
 
 SUFFIXES = (".pdf",)
@@ -80,6 +80,9 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
                 continue
             try:
                 lines_here, image_cover = page_lines(page, number)
+            except Sideways:                      # rotated text: pypdf reads it in its own direction
+                plain[number] = _plain_text(data, number)
+                continue
             except Exception as exc:
                 raise BadDocument(f"page {number + 1} of {len(pages)} cannot be read "
                                   f"({type(exc).__name__}: {exc})") from exc

@@ -31,15 +31,21 @@ _LONE_BULLET = re.compile("^(?:[" + re.escape(BULLET_SYMBOLS + "\uf0b7\u2022\u25
 MAX_TABLE_EDGES = 2000           # a page with more ruled lines than this is a drawing; tables not looked for
 
 
+class Sideways(Exception):
+    """Most of the page's text runs sideways (rotated): its lines cannot be laid out as rows."""
+
+
 def page_lines(page, number: int) -> tuple[list[Line], float]:
     """The lines of a pdfplumber ``page`` (0-based ``number``) in reading order, and the share of
-    the page its largest image covers (0 without images; above 0 for any image)."""
+    the page its largest image covers (0 without images; above 0 for any image). Raises
+    ``Sideways`` when most of its text is rotated."""
     from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage, LTTextBox, LTTextLine
 
-    x0, _, _, y1 = (float(v) for v in page.page_obj.mediabox)
-    width, height = float(page.width), float(page.height)
+    layout = page.layout                # the page as laid out: rotation applied
+    x0, y0, x1, y1 = (float(v) for v in layout.bbox)
+    width, height = x1 - x0, y1 - y0
     boxes: list[list[Line]] = []
-    found = {"cover": 0.0, "edges": 0, "across": 0, "down": 0}
+    found = {"cover": 0.0, "edges": 0, "across": 0, "down": 0, "sideways": 0}
 
     def line_of(obj) -> Line | None:
         chars, text, last = [], [], None
@@ -53,6 +59,7 @@ def page_lines(page, number: int) -> tuple[list[Line], float]:
                 last = item
                 if not piece.isspace():
                     chars.append(item)
+                    found["sideways"] += not item.upright
             text.append(piece)
         line_text = clean_glyphs("".join(text)).strip()
         if not chars or not squash(line_text):
@@ -86,7 +93,9 @@ def page_lines(page, number: int) -> tuple[list[Line], float]:
             elif isinstance(obj, LTContainer):      # figures
                 walk(obj)
 
-    walk(page.layout)
+    walk(layout)
+    if found["sideways"] * 2 > sum(len(line.text) for box in boxes for line in box):
+        raise Sideways(number)
     out = reading_order(_with_bullets(boxes))
     # pdfplumber's table finder costs as much as the page: only where rules could make a grid
     if found["across"] >= 2 and found["down"] >= 2 and found["edges"] <= MAX_TABLE_EDGES:

@@ -251,6 +251,16 @@ def test_a_page_sized_scan_under_a_page_number_is_still_a_scan(tmp_path, monkeyp
     assert any(n.startswith("page 1 has no text layer") for n in result.notes)
 
 
+def test_a_page_whose_text_runs_sideways_is_read_as_plain_text(tmp_path):
+    c = canvas.Canvas(str(tmp_path / "sideways.pdf"), pagesize=A4)
+    c.setPageRotation(90)            # shown turned, so its horizontal text runs up the screen
+    c.setFont("Vera", 11)
+    c.drawString(72, 680, "Body text of the section sits here.")
+    c.save()
+    result = pdf.read((tmp_path / "sideways.pdf").read_bytes(), LIMITS)
+    assert result.text == "Body text of the section sits here.\n"
+
+
 def minimal_pdf(content: bytes, filters: str = "/FlateDecode") -> bytes:
     """A one-page PDF whose page content is the stream ``content`` (already encoded)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
