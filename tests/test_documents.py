@@ -190,3 +190,18 @@ def test_detected_outlines_are_capped_in_number_and_depth(tmp_path):
     assert max(len(h.path) for h in doc.outline) <= 2
     assert [h.start for h in doc.outline] == [h.start for h in full.outline][:10]
     assert any("max_headings" in n for n in notes)
+
+
+CASES = Path(os.environ.get("SEARCH_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "cases"
+
+
+@pytest.mark.skipif(not CASES.is_dir(), reason="shared cases not present")
+def test_cases_12_18_and_21_discovery_names_and_hostile_markdown():
+    names = reasons(CASES / "12-file-names-special-characters" / "docs")
+    assert names == {"50% target?.md": "ok", "Budget 2026 #2 (draft).txt": "ok", "café notes.txt": "ok",
+                     "sub folder/a&b;c=d.txt": "ok"}
+    locks = reasons(CASES / "18-word-lock-file" / "docs")
+    assert locks == {"minutes.docx": "ok", "~$nutes.docx": "a Word lock file (~$...), not a document"}
+    hostile = CASES / "21-hostile-documents" / "docs"
+    doc, _ = load(hostile / "md_spaces_6400.md", hostile)
+    assert len(doc.outline) <= 1 and doc.title
