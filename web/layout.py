@@ -19,10 +19,11 @@ import re
 from dataclasses import dataclass, field
 
 from search.chunk import Passage, paragraph_units
-from search.patterns import MAX_HEADING_CHARS
+from search.model import passage_anchor as anchor_of
+from search.patterns import BULLET_CLASS, MAX_HEADING_CHARS, squash
 from search.store import StoredDocument
 
-_SYMBOL = r"[-•·*–—▪◦●]"
+_SYMBOL = BULLET_CLASS     # the one bullet set that headings and chunking read too
 _NUMBER = r"\(?(?:\d{1,3}|[a-z])[.)]"
 _BULLET = re.compile(rf"^(?:{_SYMBOL}|{_NUMBER})\s")
 _SYMBOL_BULLET = re.compile(rf"^{_SYMBOL}\s+")
@@ -52,11 +53,7 @@ class Segment:
 
 
 def passage_anchor(p: Passage) -> str:
-    return f"p-{p.start}-{p.end}"
-
-
-def _words(text: str) -> str:
-    return " ".join(text.split())
+    return anchor_of(p.start, p.end)
 
 
 def _blocks(doc: StoredDocument, start: int, end: int, headings: dict[int, dict]) -> list[Block]:
@@ -68,19 +65,19 @@ def _blocks(doc: StoredDocument, start: int, end: int, headings: dict[int, dict]
         text = doc.text[a:b]
         h = headings.get(a)
         if h is not None:
-            out.append(Block("heading", a, b, _words(text), level=len(h["path"]), anchor=f"h-{a}"))
+            out.append(Block("heading", a, b, squash(text), level=len(h["path"]), anchor=f"h-{a}"))
         elif "\t" in text:
             out.append(_table(text, a, b))
         elif _BULLET.match(text):
-            items = [_SYMBOL_BULLET.sub("", _words(e)) for e in _NEXT_ITEM.split(text)]
+            items = [_SYMBOL_BULLET.sub("", squash(e)) for e in _NEXT_ITEM.split(text)]
             _add_items(out, doc.text, a, b, items, all(_NUMBERED.match(i) for i in items))
         else:
-            out.append(Block("paragraph", a, b, _words(text)))
+            out.append(Block("paragraph", a, b, squash(text)))
     return out
 
 
 def _table(text: str, a: int, b: int) -> Block:
-    return Block("table", a, b, text, rows=[[_words(c) for c in line.split("\t")]
+    return Block("table", a, b, text, rows=[[squash(c) for c in line.split("\t")]
                                             for line in text.splitlines() if line.strip()])
 
 
@@ -110,13 +107,13 @@ def _from_known(doc, known, start: int, end: int, headings: dict[int, dict]) -> 
         h = headings.get(a)
         if kind == "heading" or h is not None:
             depth = len(h["path"]) if h is not None else max(level, 1)
-            out.append(Block("heading", a, b, _words(text.lstrip("#")), level=depth, anchor=f"h-{a}"))
+            out.append(Block("heading", a, b, squash(text.lstrip("#")), level=depth, anchor=f"h-{a}"))
         elif kind == "table":
             out.append(_table(text, a, b))
         elif kind == "item":
-            _add_items(out, doc.text, a, b, [_SYMBOL_BULLET.sub("", _words(text))], False)
+            _add_items(out, doc.text, a, b, [_SYMBOL_BULLET.sub("", squash(text))], False)
         elif text.strip():
-            out.append(Block("paragraph", a, b, _words(text)))
+            out.append(Block("paragraph", a, b, squash(text)))
     return out
 
 
@@ -145,7 +142,7 @@ def layout_document(doc: StoredDocument, passages: list[Passage]) -> list[Segmen
 def outline_of(doc: StoredDocument) -> list[dict]:
     """The table of contents: text (with "…" where a long heading was shortened), depth, anchor, line."""
     def label(h: dict) -> str:
-        cut = len(_words(doc.text[h["start"]:h["end"]])) > MAX_HEADING_CHARS
+        cut = len(squash(doc.text[h["start"]:h["end"]])) > MAX_HEADING_CHARS
         return h["text"] + ("…" if cut else "")
 
     return [{"text": label(h), "level": len(h["path"]), "anchor": f"h-{h['start']}", "line": h["line"],
