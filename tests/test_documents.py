@@ -205,3 +205,35 @@ def test_cases_12_18_and_21_discovery_names_and_hostile_markdown():
     hostile = CASES / "21-hostile-documents" / "docs"
     doc, _ = load(hostile / "md_spaces_6400.md", hostile)
     assert len(doc.outline) <= 1 and doc.title
+
+
+@pytest.mark.parametrize("name,data,reason", [
+    ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", "not a readable PDF"),
+    ("broken.docx", b"PK\x03\x04 this is not a zip archive", "not a readable DOCX"),
+    ("empty.txt", b"", "empty file"),
+    ("blank.md", b"  \n\n\t\n", "no text"),
+    ("binary.txt", b"abc\x00def", "NUL bytes"),
+    ("data.xyz", b"hello", "unsupported file type '.xyz'"),
+    ("noext", b"hello", "unsupported file type '(none)'"),
+])
+def test_bad_documents_are_refused_with_the_reason(tmp_path, name, data, reason):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / name).write_bytes(data)
+    with pytest.raises(BadDocument, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        load_document(seeds / name, seeds)
+
+
+def test_an_unreadable_file_is_refused_with_the_reason(tmp_path, monkeypatch):
+    from search import documents
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "locked.txt").write_text("Some text.")
+
+    def denied(path, flags, *args):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(documents.os, "open", denied)
+    with pytest.raises(BadDocument, match="cannot read: Permission denied"):
+        read_source(seeds / "locked.txt", seeds)
