@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -83,7 +84,11 @@ def discover(seeds: Path) -> Discovered:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(path)
             elif entry.is_symlink() and path.is_dir():
-                target = path.resolve()
+                try:
+                    target = _resolve(path)
+                except BadDocument:
+                    found.append(path)   # read_source reports the loop
+                    continue
                 if not _inside(target, root):
                     found.append(path)   # read_source refuses it with the reason
                 elif target not in seen and any(_hidden(p) for p in target.relative_to(root).parts):
@@ -94,6 +99,14 @@ def discover(seeds: Path) -> Discovered:
                 found.append(path)
     found.sort(key=lambda p: doc_id_of(p, seeds))
     return Discovered(found, sorted(skipped))
+
+
+def _resolve(path: Path) -> Path:
+    """Where a link leads; BadDocument for a loop of links."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:   # Python 3.11 raises RuntimeError for a loop, 3.13 OSError
+        raise BadDocument(f"a loop of symbolic links; not followed ({type(exc).__name__})") from exc
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -118,7 +131,7 @@ def read_source(path: Path, seeds: Path, limits: DocumentLimits = DocumentLimits
     path, seeds = Path(path), Path(seeds)
     real = path
     if path.is_symlink():
-        real = path.resolve()
+        real = _resolve(path)
         if not _inside(real, seeds.resolve()):
             raise BadDocument("a symbolic link to a place outside the seeds folder; not followed")
     if path.name.startswith("~$"):
@@ -181,7 +194,7 @@ def load(path: Path, seeds: Path, source: Source | None = None,
     if result.headings_known:
         outline = marked_outline(result.text, [b for b in result.blocks if b.kind == "heading"], limits, notes)
     else:
-        outline = bounded_outline(detect_outline(result.text), limits, notes)
+        outline = bounded_outline(detect_outline(_masked(result)), limits, notes)
     document = Document(doc_id=source.doc_id, title=derive_title(result.text, outline, path, result.title),
                         fingerprint=source.fingerprint, text=result.text, outline=outline, pages=result.pages,
                         blocks=result.blocks)
@@ -202,6 +215,25 @@ def _cut(result: ReadResult, limit: int, notes: list[str]) -> ReadResult:
     blocks = tuple(b if b.end <= end else Block(b.kind, b.start, end, b.level) for b in result.blocks if b.start < end)
     notes.append(f"text cut at {end:,} of {len(result.text):,} characters (the max_text_chars bound)")
     return replace(result, text=result.text[:end], blocks=blocks, pages=tuple(p for p in result.pages if p < end))
+
+
+_NEVER_HEADINGS = {"code", "table", "caption"}
+
+
+def _masked(result: ReadResult) -> str:
+    """The text for the heading detector: code, tables and captions blanked out (newlines kept,
+    so every offset and line number stays), since none of them is ever a heading."""
+    spans = [b for b in result.blocks if b.kind in _NEVER_HEADINGS]
+    if not spans:
+        return result.text
+    out, pos = [], 0
+    for b in spans:
+        if b.start >= pos:
+            out.append(result.text[pos:b.start])
+            out.append(re.sub(r"[^\n]", " ", result.text[b.start:b.end]))
+            pos = b.end
+    out.append(result.text[pos:])
+    return "".join(out)
 
 
 def bounded_outline(outline: Outline, limits: DocumentLimits, notes: list[str]) -> Outline:

@@ -69,6 +69,17 @@ def test_links_are_followed_only_when_they_stay_inside(folders):
         load_document(seeds / "secret-link.txt", seeds)
 
 
+def test_loops_of_links_are_refused_with_a_reason(folders):
+    seeds, _ = folders
+    (seeds / "self.txt").symlink_to("self.txt")
+    (seeds / "x.txt").symlink_to("y.txt")
+    (seeds / "y.txt").symlink_to("x.txt")
+    (seeds / "dir-loop").symlink_to("dir-loop", target_is_directory=True)
+    found = reasons(seeds)
+    assert all("loop of symbolic links" in found[name] for name in ("self.txt", "x.txt", "y.txt", "dir-loop"))
+    assert found["a.txt"] == "ok"
+
+
 def test_a_fifo_is_refused_without_being_opened(folders):
     seeds, _ = folders
     os.mkfifo(seeds / "pipe.txt")
@@ -179,3 +190,50 @@ def test_detected_outlines_are_capped_in_number_and_depth(tmp_path):
     assert max(len(h.path) for h in doc.outline) <= 2
     assert [h.start for h in doc.outline] == [h.start for h in full.outline][:10]
     assert any("max_headings" in n for n in notes)
+
+
+CASES = Path(os.environ.get("SEARCH_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "cases"
+
+
+@pytest.mark.skipif(not CASES.is_dir(), reason="shared cases not present")
+def test_cases_12_18_and_21_discovery_names_and_hostile_markdown():
+    names = reasons(CASES / "12-file-names-special-characters" / "docs")
+    assert names == {"50% target?.md": "ok", "Budget 2026 #2 (draft).txt": "ok", "café notes.txt": "ok",
+                     "sub folder/a&b;c=d.txt": "ok"}
+    locks = reasons(CASES / "18-word-lock-file" / "docs")
+    assert locks == {"minutes.docx": "ok", "~$nutes.docx": "a Word lock file (~$...), not a document"}
+    hostile = CASES / "21-hostile-documents" / "docs"
+    doc, _ = load(hostile / "md_spaces_6400.md", hostile)
+    assert len(doc.outline) <= 1 and doc.title
+
+
+@pytest.mark.parametrize("name,data,reason", [
+    ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", "not a readable PDF"),
+    ("broken.docx", b"PK\x03\x04 this is not a zip archive", "not a readable DOCX"),
+    ("empty.txt", b"", "empty file"),
+    ("blank.md", b"  \n\n\t\n", "no text"),
+    ("binary.txt", b"abc\x00def", "NUL bytes"),
+    ("data.xyz", b"hello", "unsupported file type '.xyz'"),
+    ("noext", b"hello", "unsupported file type '(none)'"),
+])
+def test_bad_documents_are_refused_with_the_reason(tmp_path, name, data, reason):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / name).write_bytes(data)
+    with pytest.raises(BadDocument, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        load_document(seeds / name, seeds)
+
+
+def test_an_unreadable_file_is_refused_with_the_reason(tmp_path, monkeypatch):
+    from search import documents
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "locked.txt").write_text("Some text.")
+
+    def denied(path, flags, *args):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(documents.os, "open", denied)
+    with pytest.raises(BadDocument, match="cannot read: Permission denied"):
+        read_source(seeds / "locked.txt", seeds)

@@ -58,7 +58,7 @@ def _missing(suffix: str, name: str, exc: ImportError, requires: str = "") -> Ba
 
 
 # Used only when a reader module itself cannot be imported, so its REQUIRES cannot be read.
-_REQUIRES = {"md": "markdown-it-py", "html": "trafilatura", "pdf": "pypdf", "docx": "python-docx", "txt": ""}
+_REQUIRES = {"md": "markdown-it-py", "html": "trafilatura", "pdf": "pdfplumber", "docx": "python-docx", "txt": ""}
 
 
 def _versions() -> dict[str, int]:

@@ -89,6 +89,8 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
             chars += sum(len(c) for row in rows for c in row)
             blocks.append(_Block("table", rows=rows))
             continue
+        if styles.contents(element):
+            continue                                     # a table of contents line: "Introduction 3"
         para = paragraph_text(element)
         label = numbers.label(element, styles.numbering(element))
         if label and para.text.strip():
@@ -261,6 +263,12 @@ class _StyleLevels:
                     break
                 style, depth = style.base_style, depth + 1
         return self._numbering[style_id]
+
+    def contents(self, p) -> bool:
+        """Whether ``p`` is a line of a table of contents (a "TOC n" or "Table of Figures" style)."""
+        style = self._styles.get(self._style(p))
+        name = (style.name or "").strip().lower() if style is not None else ""
+        return bool(re.fullmatch(r"toc\s*\d|toc heading|table of figures", name))
 
     def is_list(self, p) -> bool:
         """Whether ``p`` is a list item: numbered or bulleted, directly or by its style."""

@@ -70,8 +70,13 @@ def body_blocks(parent):
 
 
 def _placeholder(sdt) -> bool:
+    """A content control showing its placeholder text, or Word's generated table of contents."""
     props = sdt.find(W + "sdtPr")
-    return props is not None and props.find(W + "showingPlcHdr") is not None
+    if props is None:
+        return False
+    gallery = props.find(f"{W}docPartObj/{W}docPartGallery")
+    return props.find(W + "showingPlcHdr") is not None or (
+        gallery is not None and gallery.get(W + "val", "").lower() == "table of contents")
 
 
 def paragraph_text(p) -> Para:

@@ -40,6 +40,7 @@ _LABELS = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252", "utf-1
            "utf-16-le": "utf-8", "utf-16-be": "utf-8"}
 _SITE_SUFFIX = re.compile(r"\s+(?:\||–|—|-|::|·|»)\s+")
 _MAX_SEARCHES = 500    # blocks looked for as a substring of the extraction (each costs its length)
+_MAX_TAGS = 60_000     # trafilatura costs about 0.1 ms a tag (twice): beyond this the whole page is kept
 
 
 def decode_html(data: bytes) -> tuple[str, str]:
@@ -135,9 +136,12 @@ def read(data: bytes, limits: DocumentLimits = DocumentLimits()) -> ReadResult:
     html, encoding = decode_html(data)
     html = clean(html)
     whole = read_whole_page(html)
-    notes = ()
+    notes, tags = (), html.count("<")
     try:
-        content = main_content(html)
+        if tags > _MAX_TAGS:
+            content, notes = None, (f"{tags:,} tags, too many to look for the main content; the whole page was kept",)
+        else:
+            content = main_content(html)
     except ImportError:
         raise
     except Exception as exc:             # lxml refuses some pages trafilatura hands it: keep the whole page

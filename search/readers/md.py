@@ -104,7 +104,12 @@ def read(data: bytes, limits: DocumentLimits = DocumentLimits()) -> ReadResult:
     binary or undecodable data."""
     text, encoding = decode(data)
     meta, text = split_front_matter(normalise_lines(text))
+    notes = ["front matter left out of the text"] if meta else []
+    if len(text) > limits.max_text_chars:   # cut before parsing: the parser's time grows with the text
+        end = text.rfind("\n", limits.max_text_chars // 2, limits.max_text_chars) + 1 or limits.max_text_chars
+        notes.append(f"text cut at {end:,} of {len(text):,} characters (the max_text_chars bound)")
+        text = text[:end]
     blocks = markup_blocks(text)
     known = any(b.kind == "heading" for b in blocks)
-    notes = ("front matter left out of the text",) if meta else ()
-    return ReadResult(text, front_matter_title(meta), blocks, headings_known=known, encoding=encoding, notes=notes)
+    return ReadResult(text, front_matter_title(meta), blocks, headings_known=known, encoding=encoding,
+                      notes=tuple(notes))

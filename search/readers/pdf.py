@@ -30,7 +30,7 @@ from .metadata import usable_metadata_title
 from .pdf_layout import (Piece, assemble, body_style, clean_glyphs, join_lines,
                          running_furniture, running_title, visible_title)
 from .pdf_ocr import ENABLE_HINT, page_ranges, recognise, tesseract_available
-from .pdf_page import LAPARAMS, page_lines
+from .pdf_page import LAPARAMS, Sideways, page_lines
 from .pdf_streams import check_stream_sizes
 
 SUFFIXES = (".pdf",)
@@ -79,13 +79,17 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
                 plain[number] = _plain_text(data, number)
                 continue
             try:
-                lines_here, has_images = page_lines(page, number)
+                lines_here, image_cover = page_lines(page, number)
+            except Sideways:                      # rotated text: pypdf reads it in its own direction
+                plain[number] = _plain_text(data, number)
+                continue
             except Exception as exc:
                 raise BadDocument(f"page {number + 1} of {len(pages)} cannot be read "
                                   f"({type(exc).__name__}: {exc})") from exc
             finally:
                 page.close()
-            if not lines_here and has_images:
+            # A scan: images and no text, or a page-sized image under a stamp or a page number.
+            if image_cover and (not lines_here or (image_cover >= 0.5 and sum(len(x.text) for x in lines_here) < 40)):
                 scanned.append(number)
             lines.extend(lines_here)
             chars += sum(len(line.text) for line in lines_here)
@@ -97,7 +101,8 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
     if scanned:
         if tesseract_available():
             ocr_texts, ocr_notes = recognise(data, scanned, deadline)
-            notes.append(f"{_no_layer(scanned)}; their text was recognised by OCR (Tesseract)")
+            notes.append(f"{_no_layer(scanned)}; {'its' if len(scanned) == 1 else 'their'} text was recognised "
+                         f"by OCR (Tesseract)")
         else:
             notes.append(f"{_no_layer(scanned)} (scanned images); {ENABLE_HINT}")
     notes.extend(ocr_notes)
@@ -140,6 +145,7 @@ def _with_page_texts(pieces: list[Piece], texts: dict[int, str]) -> list[Piece]:
 def _render(pieces: list[Piece], page_count: int, title: str, notes: list[str], ocr_pages: tuple[int, ...]) -> ReadResult:
     """The pieces through the Builder, with page starts that may fall inside a paragraph."""
     builder = Builder()
+    pieces = [p for p in pieces if squash(p.text) or any(any(row) for row in p.rows)]   # one block each
     for piece in pieces:
         if piece.kind == "heading":
             builder.heading(piece.level, piece.text)

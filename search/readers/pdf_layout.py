@@ -28,6 +28,7 @@ _LEADING_CID = re.compile(r"^\s*\(cid:\d{1,6}\)\s+")
 MARGIN = 0.1        # top and bottom tenth of a page: where running headers and footers sit
 MAX_HEADING_WORDS = 20
 MAX_HEADING_LINES = 3
+CONTENTS_LINE = re.compile(r"(?:\.\s?){4,}\s*\d{1,4}$|\u2026\s*\d{1,4}$")   # "Introduction ....... 3"
 CAPTION = re.compile(r"(?i)^(?:table|figure|fig\.|chart|graph|map|diagram|image|photo|plate|box|exhibit|appendix table)"
                      r"\s+[A-Z]?\d{1,3}(?:[.\-]\d{1,3})?[a-z]?(?:\s*[:.\u2013\u2014-]|\s+(?=[A-Z]))")
 PAGE_NUMBER = re.compile(r"(?i)^(?:page|p\.|pg\.?)?\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^[\u2013\u2014-]\s*\d{1,4}\s*[\u2013\u2014-]$"
@@ -55,6 +56,7 @@ class Line:
     page_height: float = 842.0
     page_width: float = 595.0
     rows: tuple[tuple[str, ...], ...] = ()   # a ruled table found on the page stands in as one "line"
+    color: str = ""                           # fill colour of most of its characters
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,23 @@ def body_style(lines: list[Line]) -> tuple[float, bool]:
     return (sizes.most_common(1)[0][0] if sizes else 0.0), (bold.most_common(1)[0][0] if bold else False)
 
 
-def _heading_like(line: Line, body_size: float, body_bold: bool) -> bool:
+def body_color(lines: list[Line]) -> str:
+    """The fill colour of most of the text."""
+    colors = Counter()
+    for line in lines:
+        colors[line.color] += len(line.text)
+    return colors.most_common(1)[0][0] if colors else ""
+
+
+def _heading_like(line: Line, body_size: float, body_bold: bool, body_color: str = "") -> bool:
+    """Set larger than the body text (a point larger will do when also bold or in colour, as
+    Word's smaller heading styles are), or bolder at about its size; short; not a contents line."""
     if sum(c.isalpha() for c in line.text) < 2 or len(line.text.split()) > MAX_HEADING_WORDS:
         return False
-    larger = line.size >= body_size * 1.12 + 0.1
+    if CONTENTS_LINE.search(line.text):
+        return False
+    larger = line.size >= body_size * 1.12 + 0.1 or (
+        line.size >= body_size + 0.9 and (line.bold or (line.color != body_color and bool(line.color))))
     bolder = line.bold and not body_bold and line.size >= body_size - 0.5
     return larger or bolder
 
@@ -184,17 +199,17 @@ def vocabulary_of(lines: list[Line]) -> set[str]:
     return words
 
 
-def _kind(line: Line, body_size: float, body_bold: bool) -> str:
+def _kind(line: Line, body_size: float, body_bold: bool, color: str = "") -> str:
     if line.rows:
         return "table"
     text = squash(line.text)
     if CAPTION.match(text):
         return "caption"
-    if _heading_like(line, body_size, body_bold):
+    if _heading_like(line, body_size, body_bold, color):
         return "heading"
-    if BULLET.match(text):
+    if _SYMBOL_BULLET.match(text):
         return "item"
-    return "paragraph"
+    return "paragraph"       # numbered lines too: "1. Scope" may be a heading the text detector finds
 
 
 def _continues(group: tuple[str, list[Line]], line: Line, kind: str, usual_gap: float, right_edge: float) -> bool:
@@ -206,13 +221,14 @@ def _continues(group: tuple[str, list[Line]], line: Line, kind: str, usual_gap: 
     if not close:
         return False
     if kind == "heading":
-        return group_kind == "heading" and len(members) < MAX_HEADING_LINES
-    if kind != "paragraph" or group_kind in ("heading", "table"):
-        return False                                  # a caption or a bullet opens a block
+        return group_kind == "heading"
+    if kind != "paragraph" or group_kind in ("heading", "table") or BULLET.match(line.text):
+        return False                                  # a caption, a bullet or a number opens a block
     width = max(right_edge - members[0].x0, 1.0)
     short = prev.x1 < right_edge - 0.15 * width
-    if short and (group_kind == "caption" or re.search(r"[.!?:;\"\u201d\u2019)]$", prev.text.rstrip())):
-        return False                                  # a sentence, or a caption, ended short of the margin
+    if short and (group_kind == "caption" or re.search(r"[.!?:;\"\u201d\u2019)]$", prev.text.rstrip())
+                  or not line.text.lstrip()[:1].islower()):
+        return False              # a sentence, a caption or a title line ended short of the margin
     if group_kind == "item":
         return line.x0 > members[0].x0 + 1           # wrapped item text sits right of its bullet
     return True
@@ -248,6 +264,7 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
     right margin; a block never runs over a page break."""
     kept = [line for i, line in enumerate(lines) if i not in furniture and squash(line.text)]
     body_size, body_bold = body_style([line for line in kept if not line.rows])
+    color = body_color([line for line in kept if not line.rows])
     vocabulary = vocabulary_of(kept)
     gaps = Counter(round(b.top - a.bottom) for a, b in zip(kept, kept[1:])
                    if a.page == b.page and 0 <= b.top - a.bottom and abs(a.size - body_size) < 0.6
@@ -258,7 +275,7 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
     groups: list[tuple[str, list[Line]]] = []
     crowded = _side_by_side(kept)
     for line in kept:
-        kind = _kind(line, body_size, body_bold)
+        kind = _kind(line, body_size, body_bold, color)
         if kind == "heading" and id(line) in crowded:
             kind = "paragraph"                # a heading stands alone on its row; this is a table's
         if groups and _continues(groups[-1], line, kind, usual_gap, edges[id(groups[-1][1][-1])]):
@@ -269,8 +286,8 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
     pieces = []
     for kind, group in _across_pages(groups):
         text, starts = joined_with_starts([g.text for g in group], vocabulary)
-        if kind == "heading" and len(text.split()) > MAX_HEADING_WORDS:
-            kind = "paragraph"                     # a bold paragraph, not a heading
+        if kind == "heading" and (len(text.split()) > MAX_HEADING_WORDS or len(group) > MAX_HEADING_LINES):
+            kind = "paragraph"                     # a bold or larger paragraph, not a heading
         if kind == "item":
             text = _SYMBOL_BULLET.sub("", text, count=1)   # the builder marks items itself
         breaks = tuple((starts[i], g.page) for i, g in enumerate(group) if i and g.page != group[i - 1].page)

@@ -5,7 +5,7 @@ pdfminer's text boxes in reading order (columns one after the other) with their 
 characters. Each line becomes a ``pdf_layout.Line`` with its text, position, main font size and
 boldness; a ruled table becomes one ``Line`` holding its rows::
 
-    lines, has_images = page_lines(page, 0)
+    lines, image_cover = page_lines(page, 0)   # image_cover: share of the page under its largest image
     lines[0]   # Line(page=0, text='1. Bus services', top=59.2, bottom=72.2, x0=56.7, x1=190.4, size=13.0, bold=True)
 
 Reading the layout directly skips pdfplumber's per-object dictionaries, which cost more than
@@ -31,15 +31,21 @@ _LONE_BULLET = re.compile("^(?:[" + re.escape(BULLET_SYMBOLS + "\uf0b7\u2022\u25
 MAX_TABLE_EDGES = 2000           # a page with more ruled lines than this is a drawing; tables not looked for
 
 
-def page_lines(page, number: int) -> tuple[list[Line], bool]:
-    """The lines of a pdfplumber ``page`` (0-based ``number``) in reading order, and whether the
-    page shows any image."""
+class Sideways(Exception):
+    """Most of the page's text runs sideways (rotated): its lines cannot be laid out as rows."""
+
+
+def page_lines(page, number: int) -> tuple[list[Line], float]:
+    """The lines of a pdfplumber ``page`` (0-based ``number``) in reading order, and the share of
+    the page its largest image covers (0 without images; above 0 for any image). Raises
+    ``Sideways`` when most of its text is rotated."""
     from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage, LTTextBox, LTTextLine
 
-    x0, _, _, y1 = (float(v) for v in page.page_obj.mediabox)
-    width, height = float(page.width), float(page.height)
+    layout = page.layout                # the page as laid out: rotation applied
+    x0, y0, x1, y1 = (float(v) for v in layout.bbox)
+    width, height = x1 - x0, y1 - y0
     boxes: list[list[Line]] = []
-    found = {"images": False, "edges": 0}
+    found = {"cover": 0.0, "edges": 0, "across": 0, "down": 0, "sideways": 0}
 
     def line_of(obj) -> Line | None:
         chars, text, last = [], [], None
@@ -53,13 +59,16 @@ def page_lines(page, number: int) -> tuple[list[Line], bool]:
                 last = item
                 if not piece.isspace():
                     chars.append(item)
+                    found["sideways"] += not item.upright
             text.append(piece)
         line_text = clean_glyphs("".join(text)).strip()
         if not chars or not squash(line_text):
             return None
         size = Counter(round(float(c.size), 1) for c in chars).most_common(1)[0][0]
         bold = sum(is_bold_font(str(c.fontname)) for c in chars) >= 0.6 * len(chars)
-        return Line(number, line_text, y1 - obj.y1, y1 - obj.y0, obj.x0 - x0, obj.x1 - x0, size, bold, height, width)
+        color = Counter(_color(c) for c in chars).most_common(1)[0][0]
+        return Line(number, line_text, y1 - obj.y1, y1 - obj.y0, obj.x0 - x0, obj.x1 - x0, size, bold, height, width,
+                    color=color)
 
     def walk(objects) -> None:
         for obj in objects:
@@ -70,20 +79,45 @@ def page_lines(page, number: int) -> tuple[list[Line], bool]:
                 if members:
                     boxes.append(members)
             elif isinstance(obj, LTImage):
-                found["images"] = True
+                area = max(obj.width, 0) * max(obj.height, 0) / max(width * height, 1.0)
+                found["cover"] = max(found["cover"], min(area, 1.0), 1e-6)
             elif isinstance(obj, LTCurve):          # rectangles and lines too: table rules
                 found["edges"] += 1
+                if obj.width > 2 and obj.height > 2:
+                    found["across"] += 2
+                    found["down"] += 2
+                elif obj.height <= 2:
+                    found["across"] += 1
+                elif obj.width <= 2:
+                    found["down"] += 1
             elif isinstance(obj, LTContainer):      # figures
                 walk(obj)
 
-    walk(page.layout)
+    walk(layout)
+    if found["sideways"] * 2 > sum(len(line.text) for box in boxes for line in box):
+        raise Sideways(number)
     out = reading_order(_with_bullets(boxes))
-    if 4 <= found["edges"] <= MAX_TABLE_EDGES:
+    # pdfplumber's table finder costs as much as the page: only where rules could make a grid
+    if found["across"] >= 2 and found["down"] >= 2 and found["edges"] <= MAX_TABLE_EDGES:
         tables = _tables(page, number)
         if tables:
             out = [line for line in out if not _inside(line, tables)]
             out = _place(out, tables)
-    return out, found["images"]
+    return out, found["cover"]
+
+
+def _color(char) -> str:
+    """The fill colour of a character as a short key ("" when unknown)."""
+    try:
+        value = char.graphicstate.ncolor
+    except AttributeError:
+        return ""
+    if isinstance(value, (int, float)):
+        value = (value,)
+    try:
+        return ",".join(f"{float(v):.2f}" for v in value or ())
+    except (TypeError, ValueError):
+        return ""
 
 
 def _with_bullets(boxes: list[list[Line]]) -> list[list[Line]]:

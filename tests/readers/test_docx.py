@@ -105,6 +105,21 @@ def test_every_block_span_is_its_text(review):
         assert text and text == text.strip()
 
 
+def test_a_table_of_contents_is_not_text():
+    from docx.enum.style import WD_STYLE_TYPE
+
+    d = docx.Document()
+    d.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH)
+    d.add_paragraph("Introduction\t3", style="toc 1")
+    body_append(d, f'<w:sdt {W}><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/>'
+                   '</w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Contents</w:t></w:r></w:p>'
+                   '<w:p><w:r><w:t>Budget\t4</w:t></w:r></w:p></w:sdtContent></w:sdt>')
+    d.add_heading("Introduction", 1)
+    d.add_paragraph("The budget is balanced.")
+    result = docx_reader.read(saved(d), LIMITS)
+    assert result.text == "## Introduction\n\nThe budget is balanced.\n"
+
+
 def test_metadata_title_only_when_it_is_a_real_title():
     d = docx.Document()
     d.core_properties.title = "Report template"

@@ -125,3 +125,8 @@ def test_deep_nesting_reads_in_linear_time():
     seconds(500)
     small, large = min(seconds(4000) for _ in range(2)), seconds(40_000)
     assert large < 25 * small + 0.1, (small, large)
+
+
+def test_a_page_of_too_many_tags_is_kept_whole_with_a_note():
+    result = read(".html", b"<nav><p>Menu entry</p></nav>" + b"<p>t</p>" * 31_000)
+    assert "too many to look for the main content" in result.notes[0] and "Menu entry" not in result.text

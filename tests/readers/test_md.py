@@ -127,3 +127,13 @@ def test_hostile_heading_lines_read_in_linear_time():
     seconds(1000)
     small, large = min(seconds(20_000) for _ in range(3)), min(seconds(200_000) for _ in range(3))
     assert large < 30 * small + 0.05, (small, large)   # ten times the input: about ten times the time
+
+
+def test_without_markup_headings_code_is_still_never_a_heading(tmp_path):
+    text = ("Kiosk notes\n\nRun this on the kiosk as the admin user, then wait a minute.\n\n"
+            "```\n# Restart The Kiosk Service\nsudo systemctl restart kiosk\n```\n\n"
+            "After the restart the touch screen shows the room booking page.\n")
+    doc = loaded(tmp_path, "notes.md", text.encode())
+    assert doc.text == text
+    assert all("Restart" not in h.text for h in doc.outline)
+    assert doc.outline.section_at(text.index("After the restart")) == doc.outline.section_at(0)

@@ -237,6 +237,30 @@ def test_two_columns_are_read_one_after_the_other(tmp_path):
         assert story_text.endswith(f"Story{n} sentence 13 about the harbour.")
 
 
+def test_a_page_sized_scan_under_a_page_number_is_still_a_scan(tmp_path, monkeypatch):
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    c = canvas.Canvas(str(tmp_path / "stamped.pdf"), pagesize=A4)
+    c.drawImage(ImageReader(Image.new("L", (600, 850), 255)), 0, 0, width=A4[0], height=A4[1])
+    c.setFont("Vera", 9)
+    c.drawString(280, 30, "Page 1")
+    c.save()
+    monkeypatch.setattr(pdf, "tesseract_available", lambda: False)
+    result = pdf.read((tmp_path / "stamped.pdf").read_bytes(), LIMITS)
+    assert any(n.startswith("page 1 has no text layer") for n in result.notes)
+
+
+def test_a_page_whose_text_runs_sideways_is_read_as_plain_text(tmp_path):
+    c = canvas.Canvas(str(tmp_path / "sideways.pdf"), pagesize=A4)
+    c.setPageRotation(90)            # shown turned, so its horizontal text runs up the screen
+    c.setFont("Vera", 11)
+    c.drawString(72, 680, "Body text of the section sits here.")
+    c.save()
+    result = pdf.read((tmp_path / "sideways.pdf").read_bytes(), LIMITS)
+    assert result.text == "Body text of the section sits here.\n"
+
+
 def minimal_pdf(content: bytes, filters: str = "/FlateDecode") -> bytes:
     """A one-page PDF whose page content is the stream ``content`` (already encoded)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -291,6 +315,11 @@ def test_encrypted_and_damaged_files_say_why(tmp_path):
         pdf.read(path.read_bytes(), LIMITS)
     with pytest.raises(BadDocument, match="not a readable PDF"):
         pdf.read(b"%PDF-1.4\nthis is not really a PDF", LIMITS)
+    # Only an owner password ("no copying"): anyone may open it, and so may the reader.
+    c = canvas.Canvas(str(path), encrypt=StandardEncryption("", ownerPassword="owner", canCopy=0, strength=128))
+    c.drawString(72, 700, "Premises must close by midnight.")
+    c.save()
+    assert pdf.read(path.read_bytes(), LIMITS).text == "Premises must close by midnight.\n"
 
 
 def test_text_over_the_bound_is_cut_with_a_note(tmp_path):
@@ -321,6 +350,20 @@ def test_a_bold_line_is_a_heading_even_with_body_text_right_under_it():
     assert [(p.kind, p.text) for p in pieces] == [
         ("heading", "Scope of the review"),
         ("paragraph", "The review covers every library in the borough and its opening hours.")]
+
+
+def test_word_style_headings_a_point_larger_in_colour_and_not_contents_lines_or_long_runs():
+    blue = "0.18,0.33,0.59"
+    body = [line(0, f"Body line {i} of the report on the harbour and its many boats.", 300 + i * 14, x1=520)
+            for i in range(6)]
+    lines = [Line(0, "Contents", 60, 72, 72, 140, 16, True),
+             Line(0, "Introduction .......... 3", 80, 91, 72, 520, 11, True),
+             Line(0, "Harbour dues", 280, 292, 72, 160, 12, False, color=blue)] + body + [
+             Line(0, f"A larger paragraph line {i} that runs on and on.", 400 + i * 15, 412 + i * 15, 72, 520, 12, True)
+             for i in range(5)]
+    pieces = assemble(lines)
+    assert [p.text for p in pieces if p.kind == "heading"] == ["Contents", "Harbour dues"]
+    assert any(p.kind == "paragraph" and p.text.startswith("A larger paragraph line 0") for p in pieces)
 
 
 def test_a_bold_row_of_cells_is_not_a_heading():
