@@ -308,6 +308,10 @@ def detect_headings(text: str, max_headings: int = 5000, max_depth: int = 8) -> 
             nesting.reset(len(base))
             path = tuple(base)
         else:
+            if c.family == "annex" and base:   # an annex missing from the contents still stands at the top
+                base.clear()
+                levels.clear()
+                nesting.reset(0)
             stack = nesting.place(k, body_since_last)
             if stack is None:
                 continue

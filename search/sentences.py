@@ -93,6 +93,9 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         word = _LAST_WORD.search(text, max(start, m.start() - 12), m.start() + 1)
         if m.group().startswith(".") and word and word.group(1).lower() in _ABBREVIATIONS:
             continue
+        lead = text[cur:m.start()].strip()
+        if len(lead) <= 3 and lead.strip("(").isalnum():
+            continue   # the number or letter of a list item: "1. ...", "(b) ..."
         nxt = _NEXT_VISIBLE.match(text, m.end(), end)
         if nxt and nxt.group(1).islower():
             continue
@@ -120,12 +123,19 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         i += 1
     breaks = {p for a, b in inside for p in (a, b + 1)}
     spans = [(a, b) for a, b in all_sentences(text, start, end, breaks) if _has_word(text, a, b)]
-    body = [(a, b) for a, b in spans if not any(h <= a and b <= e for h, e in inside)]
+    heads = [h for h, _ in inside]
+    body = [(a, b) for a, b in spans if not _within(inside, heads, a, b)]
     spans = body or spans
     if len(spans) > MAX_SENTENCES:
         size = -(-len(spans) // MAX_SENTENCES)
         spans = [(spans[k][0], spans[min(k + size, len(spans)) - 1][1]) for k in range(0, len(spans), size)]
     return spans
+
+
+def _within(ranges: list[tuple[int, int]], starts: list[int], a: int, b: int) -> bool:
+    """Whether [a, b) lies inside one of the sorted, disjoint ``ranges`` (``starts``: their starts)."""
+    k = bisect.bisect_right(starts, a) - 1
+    return k >= 0 and b <= ranges[k][1]
 
 
 def _has_word(text: str, a: int, b: int) -> bool:
