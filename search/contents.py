@@ -109,6 +109,8 @@ def find_contents(raw_lines: list[str]) -> Contents:
             continue
         title, paged = split_page_number(s) if len(s) <= MAX_ENTRY_CHARS else (s, False)
         key = heading_key(title)
+        if key.isdigit() and len(key) <= 4:
+            continue   # a page number on a line of its own
         # the list ends at body text, or where its first entry comes round again as the heading itself
         if not key or key in seen or len(s) > MAX_ENTRY_CHARS or (not paged and not explicit) \
                 or (not paged and (s.endswith((".", ",", ";")) or len(title.split()) > 16)):
@@ -120,6 +122,7 @@ def find_contents(raw_lines: list[str]) -> Contents:
         head, _, last = title.rpartition(" ")
         if explicit and not paged and head and last.isdigit():   # "Summary 5": a page number after a space
             entries.append((i, head, entries[-1][2]))
+            seen.add(heading_key(head))
     indents = sorted({indent for _, _, indent in entries})
     contents = Contents(title_line=start - 1 if explicit else None)
     for i, title, indent in entries:

@@ -4,6 +4,8 @@
     'two words'
     >>> shorten_heading("Housing " * 40, 20)
     'Housing Housing'
+    >>> display_heading("Question C12: Given our proposals for the commissioning structure", 40)
+    'Question C12: Given our proposals for…'
 """
 from __future__ import annotations
 
@@ -29,6 +31,16 @@ def shorten_heading(heading: str, limit: int = MAX_HEADING_CHARS) -> str:
         return heading
     cut = heading.rfind(" ", 0, limit)
     return heading[: cut if cut > 0 else limit]
+
+
+def display_heading(heading: str, limit: int = 80) -> str:
+    """A section path entry as shown on screen (page, CLI, copied citation): cut at a word, with an
+    ellipsis, when longer than ``limit``. The API keeps headings whole."""
+    heading = squash(heading)
+    if len(heading) <= limit:
+        return heading
+    cut = heading.rfind(" ", 0, limit)
+    return heading[: cut if cut > 0 else limit - 1].rstrip(" ,;:–—-") + "…"
 
 
 # -- Line kinds that look like headings but are not (or are), shared by heading detection and highlights.

@@ -275,6 +275,13 @@ def _label_runs(lines: list[_Line], cands: list[_Candidate]) -> set[int]:
     return items
 
 
+def _found_in_body(lines: list[_Line], contents) -> bool:
+    """Whether at least two of the contents entries stand as lines of their own in the body."""
+    keys = {heading_key(ln.flat) for i, ln in enumerate(lines)
+            if ln.flat and i not in contents.lines and len(ln.flat) <= MAX_HEADING_LINE}
+    return sum(key in keys for key in contents.levels) >= 2
+
+
 def detect_headings(text: str, max_headings: int = 5000, max_depth: int = 8) -> list[Heading]:
     """Every heading of the document, in order, each with its full section path.
 
@@ -283,7 +290,7 @@ def detect_headings(text: str, max_headings: int = 5000, max_depth: int = 8) -> 
     """
     lines = split_lines(text)
     contents = find_contents([ln.raw for ln in lines])
-    listed = contents.levels if contents else {}
+    listed = contents.levels if contents and _found_in_body(lines, contents) else {}
     cands = _candidates(lines, listed, contents.lines if contents else set())
     nonblank = [0]   # nonblank[i]: non-blank lines before line i
     for ln in lines:

@@ -26,6 +26,7 @@ _ABBREVIATIONS = {"e.g", "i.e", "etc", "mr", "mrs", "ms", "dr", "st", "no", "vs"
 _SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]+[\"”’')\]]*(?=\s)")
 _LAST_WORD = re.compile(r"(\w+)[.!?…]*$")
 _NEXT_VISIBLE = re.compile(r"\s*(\S)")
+_ALNUM = re.compile(r"[^\W_]")
 _ITEM = re.compile(rf"^(?:{BULLET_CLASS}\s|\(?\d{{1,3}}[.)]\s|\(?[a-z][.)]\s|#)")
 _ENDS = frozenset(".!?…:;\"”’')]")
 _WRAP_WORDS = frozenset("the a an of to and or in on for with by at from as that which our their its".split())
@@ -139,4 +140,4 @@ def _within(ranges: list[tuple[int, int]], starts: list[int], a: int, b: int) ->
 
 
 def _has_word(text: str, a: int, b: int) -> bool:
-    return any(c.isalnum() for c in text[a:min(b, a + 200)]) or any(c.isalnum() for c in text[a:b])
+    return _ALNUM.search(text, a, b) is not None

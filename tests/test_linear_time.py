@@ -45,7 +45,7 @@ def assert_linear(stage, make):
 
 
 INPUTS = {
-    "markdown heading of spaces": lambda n: "#" + " " * n + "a\n\nBody.\n",
+    "markdown heading of spaces": lambda n: "# a" + " " * n + "b\n\nBody.\n",
     "dots": lambda n: "Intro paragraph.\n\na" + "." * n + "x\n",
     "spaced dots": lambda n: ". " * (n // 2),
     "blank lines then numbered lines": lambda n: "\n" * n + "".join(f"{i % 9 + 1}. Item\n\n" for i in range(n // 10)),

@@ -286,3 +286,17 @@ def test_a_markdown_heading_of_spaces_is_read_without_backtracking():
     text = "#" + " " * 20000 + "a\n\nBody.\n"
     assert [h.path for h in detect_headings(text)] == [("a",)]
     assert [h.path for h in detect_headings("## Closed heading ##\n\nBody.\n")] == [("Closed heading",)]
+
+
+def test_a_contents_heading_with_plain_page_numbers_and_numbers_on_their_own_lines():
+    text = ("Review of Care Charges\n\nContents\n\nSummary 3\n\nRecommendations\n\n5\n\nAnnex A: Data 9\n\n"
+            "Summary\n\nCharges rose in most areas.\n\nKey findings\n\nMost people paid more.\n\n"
+            "Recommendations\n\nWe make five recommendations.\n\nAnnex A: Data\n\nTables follow.\n\n5\n\nPage text.\n")
+    assert [h.path for h in detect_headings(text)] == [
+        ("Review of Care Charges",), ("Contents",), ("Summary",), ("Summary", "Key findings"),
+        ("Recommendations",), ("Annex A: Data",)]
+
+
+def test_a_table_of_figures_with_tabs_is_not_taken_for_a_contents_list():
+    text = ("Visits\n\nLeeds\t45\nYork\t30\nHull\t12\n\nSummary\n\nVisits fell.\n\nLeeds\n\nVisits fell most in Leeds.\n")
+    assert [h.path for h in detect_headings(text)] == [("Visits",), ("Summary",), ("Leeds",)]
