@@ -323,6 +323,8 @@ def detect_headings(text: str, max_headings: int = 5000, max_depth: int = 8) -> 
             if stack is None:
                 continue
             path = tuple(base) + tuple(shorten_heading(e.text) for e in stack)
+            if len(path) > max_depth:   # too deep under the contents headings: the deepest level allowed
+                path = path[:max_depth - 1] + path[-1:]
         last_end = c.end_index
         first, last = lines[c.index], lines[c.end_index]
         headings.append(Heading(first.start + first.indent, last.end, first.no, path[-1], path))

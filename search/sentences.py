@@ -20,7 +20,7 @@ import re
 
 from .patterns import BULLET_CLASS
 
-MAX_SENTENCES = 64        # more units in one passage are grouped, so no passage costs more embeddings
+MAX_SENTENCES = 16        # more units in one passage are grouped, so no passage costs more embeddings
 MAX_LEAD_WORDS = 8        # a line this short without a stop, before a capitalised line, stands alone
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "mr", "mrs", "ms", "dr", "st", "no", "vs", "cf", "prof", "inc", "ltd", "co", "al"}
 _SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]+[\"”’')\]]*(?=\s)")

@@ -300,3 +300,8 @@ def test_a_contents_heading_with_plain_page_numbers_and_numbers_on_their_own_lin
 def test_a_table_of_figures_with_tabs_is_not_taken_for_a_contents_list():
     text = ("Visits\n\nLeeds\t45\nYork\t30\nHull\t12\n\nSummary\n\nVisits fell.\n\nLeeds\n\nVisits fell most in Leeds.\n")
     assert [h.path for h in detect_headings(text)] == [("Visits",), ("Summary",), ("Leeds",)]
+
+
+def test_depth_is_capped_under_contents_headings_too():
+    for depth in (1, 2, 3):
+        assert max(len(h.path) for h in detect_headings(REPORT, max_depth=depth)) == depth
