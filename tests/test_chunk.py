@@ -85,3 +85,40 @@ def test_paragraph_units_split_one_paragraph_per_line_text_but_not_wrapped_lines
     text = "First paragraph ends here.\nSecond starts here.\n\nA wrapped line that goes\non and on.\n"
     units = [text[a:b] for a, b, _ in paragraph_units(text, 0, len(text))]
     assert units == ["First paragraph ends here.", "Second starts here.", "A wrapped line that goes\non and on."]
+
+
+def _words(t):
+    return len(t.split())
+
+
+def test_no_passage_is_longer_than_max_chars_even_inside_one_enormous_word():
+    from search.sections import detect_outline
+
+    text = "Intro\n\nSome words first. " + "x" * 9000 + " and then the end.\n"
+    settings = ChunkSettings(max_chars=1000)
+    passages = chunk_text("d", text, detect_outline(text), settings, _words)
+    assert max(len(p.text) for p in passages) <= 1000
+    assert "".join(p.text for p in passages).count("x") == 9000
+    for p in passages:
+        assert text[p.start:p.end] == p.text
+
+
+def test_a_heading_never_forms_a_passage_of_its_own_when_body_text_follows():
+    from search.sections import detect_outline
+
+    sentence = "The probation service supervises offenders released from short prison sentences. "
+    text = "1. Scope\n\n" + sentence * 30 + "\n\n2. Plan\n\nShort.\n"
+    outline = detect_outline(text)
+    passages = chunk_text("d", text, outline, ChunkSettings(target_tokens=60, max_tokens=80), count_tokens)
+    heads = {(h.start, h.end) for h in outline.headings}
+    assert not any((p.start, p.end) in heads for p in passages)
+    assert passages[0].text.startswith("1. Scope\n\nThe probation")
+    assert all(count_tokens(p.text) <= 80 for p in passages)
+
+
+def test_punctuation_only_text_makes_no_passage():
+    from search.sections import detect_outline
+
+    text = "Intro paragraph about libraries.\n\n" + "." * 5000 + "\n"
+    passages = chunk_text("d", text, detect_outline(text), ChunkSettings(), _words)
+    assert [p.text for p in passages] == ["Intro paragraph about libraries."]

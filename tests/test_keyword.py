@@ -8,6 +8,7 @@ from search.build import build_index
 from search.stores.folder import FolderStore
 from search.errors import IndexMismatch
 from search.terms import tokenize
+from search.terms import DEFAULT_STOPWORDS, TOKENIZER_VERSION
 
 
 def test_question_words_are_dropped_and_content_words_stemmed():
@@ -56,4 +57,10 @@ def test_a_build_after_the_list_changed_publishes_a_version_with_the_new_list(ol
     old = store.current_version(older_index)
     build_index(tiny_seeds, older_index, fake_embedder, progress=False, log=lambda m: None)
     assert store.current_version(older_index) != old
-    assert FolderStore.open(older_index, fake_embedder).keyword.stopwords == "english-function-words"
+    assert FolderStore.open(older_index, fake_embedder).keyword.stopwords == DEFAULT_STOPWORDS == TOKENIZER_VERSION
+
+
+def test_the_previous_tokenizer_is_kept_under_its_name_for_indexes_built_with_it():
+    text = ["Recommendation 3: fees rose 7% (CP1/2013)"]
+    assert tokenize(text, "english-function-words") == [["recommend", "fee", "rose", "cp1", "2013"]]
+    assert {"recommend_3", "7%", "cp1/2013"} <= set(tokenize(text)[0])

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 TIERS = [
     ("search.settings", "search.errors", "search.model", "search.patterns", "search.terms"),
-    ("search.readers", "search.sections", "search.contents", "search.chunk",
+    ("search.readers", "search.sections", "search.contents", "search.nesting", "search.sentences", "search.chunk",
      "search.represent", "search.documents"),
     ("search.encoders",),
     ("search.stores",),

@@ -161,3 +161,147 @@ def test_q_and_a_number_labels_a_question_heading():
     assert [h.path for h in detect_headings(text)] == [
         ("Questions",), ("Questions", "Q1. Who pays for training?"), ("Questions", "Q 2: What about hours?")]
     assert [h.text for h in detect_headings("QA\n\nQuality assurance.\n")] == ["QA"]
+
+
+REPORT = """Annual Review of Library Services
+
+Contents
+Summary ........ 2
+    Key findings ........ 3
+1. Introduction ........ 4
+    1.1 Scope ........ 4
+2. Findings ........ 6
+Annex A: Methods ........ 9
+
+Summary
+
+The review looked at twelve branch libraries over two years.
+
+Key findings
+
+Visits fell in most branches but rose where hours were kept.
+
+What readers told us
+
+Readers asked for longer hours.
+
+1. Introduction
+
+The council asked for this review in 2011.
+
+1.1 Scope
+
+Twelve branches were visited.
+
+Table 1: Visits by branch, 2010 to 2012
+
+Visits fell by a fifth on average across the city.
+
+2. Findings
+
+Figure 2 – Opening hours and visits
+
+Branches that kept their hours kept their visitors.
+
+Chart 3
+
+Staffing
+
+Volunteers ran four branches by the end of the period.
+
+Annex A: Methods
+
+We counted visits at the door.
+
+Annex: Workshop participants
+
+Jane Doe, Example Trust
+John Roe, City Council
+
+Nottingham, 14 June 2012
+
+Yours sincerely
+
+John Smith
+
+Chair of the Review Panel
+"""
+
+
+def test_a_contents_list_gives_levels_and_unlisted_headings_nest_under_the_listed_one_before():
+    assert [h.path for h in detect_headings(REPORT)] == [
+        ("Annual Review of Library Services",),
+        ("Summary",),
+        ("Summary", "Key findings"),                          # indented in the contents: level 2
+        ("Summary", "Key findings", "What readers told us"),  # not listed: under the listed heading before it
+        ("1. Introduction",),
+        ("1. Introduction", "1.1 Scope"),
+        ("2. Findings",),
+        ("2. Findings", "Staffing"),                          # captions before it are neither headings nor parents
+        ("Annex A: Methods",),
+        ("Annex: Workshop participants",),                    # an annex stands at the top, listed or not
+    ]
+
+
+def test_captions_datelines_and_sign_offs_are_never_headings():
+    texts = [h.text for h in detect_headings(REPORT)]
+    for line in ("Table 1: Visits by branch, 2010 to 2012", "Figure 2 – Opening hours and visits", "Chart 3",
+                 "Nottingham, 14 June 2012", "Yours sincerely", "John Smith", "Chair of the Review Panel"):
+        assert line not in texts
+
+
+def test_without_a_contents_list_annexes_are_top_level_headings_and_datelines_are_not():
+    text = ("Consultation response\n\n1. Background\n\nThe council consulted in spring.\n\n2. Views\n\n"
+            "Most people agreed.\n\nAppendix 2 – Survey questions\n\nWe asked ten questions.\n\n"
+            "Schedule 1\n\nFees for each service.\n\nLeeds, 3rd March 2015\n\nSigned: Jane Doe\n\n"
+            "Head of Policy\n")
+    assert [h.path for h in detect_headings(text)] == [
+        ("Consultation response",), ("1. Background",), ("2. Views",),
+        ("Appendix 2 – Survey questions",), ("Schedule 1",)]
+
+
+def test_a_caption_never_becomes_a_parent_of_the_sections_after_it():
+    text = ("Results\n\nText.\n\nFigure 4: Trend in visits\n\nMore text.\n\nTable 2 – Costs\n\nCosts rose.\n\n"
+            "Next steps\n\nWe will report.\n")
+    assert [h.path for h in detect_headings(text)] == [("Results",), ("Next steps",)]
+
+
+def test_contents_entries_with_tabs_and_a_longer_heading_in_the_body():
+    text = ("Report\n\n1. Scope\t2\n2. Conclusion by the panel chair\t5\n3. Annexes\t7\n\n1. Scope\n\nText.\n\n"
+            "1.1 Detail\n\nMore.\n\n2. Conclusion by the panel chair, Jane Doe, Director of Services\n\nEnd.\n\n"
+            "3. Annexes\n\nList.\n")
+    assert [h.path for h in detect_headings(text)] == [
+        ("Report",), ("1. Scope",), ("1. Scope", "1.1 Detail"),
+        ("2. Conclusion by the panel chair, Jane Doe, Director of Services",), ("3. Annexes",)]
+
+
+def test_depth_and_count_are_capped():
+    text = "".join(f"X{chr(97 + i // 26)}{chr(97 + i % 26)}a 1: Heading\n\nBody text.\n\n" for i in range(300))
+    headings = detect_headings(text, max_headings=100, max_depth=5)
+    assert len(headings) == 100
+    assert max(len(h.path) for h in headings) == 5
+
+
+def test_a_markdown_heading_of_spaces_is_read_without_backtracking():
+    text = "#" + " " * 20000 + "a\n\nBody.\n"
+    assert [h.path for h in detect_headings(text)] == [("a",)]
+    assert [h.path for h in detect_headings("## Closed heading ##\n\nBody.\n")] == [("Closed heading",)]
+
+
+def test_a_contents_heading_with_plain_page_numbers_and_numbers_on_their_own_lines():
+    text = ("Review of Care Charges\n\nContents\n\nSummary 3\n\nRecommendations\n\n5\n\nAnnex A: Data 9\n\n"
+            "Summary\n\nCharges rose in most areas.\n\nKey findings\n\nMost people paid more.\n\n"
+            "Recommendations\n\nWe make five recommendations.\n\nAnnex A: Data\n\nTables follow.\n\n5\n\nPage text.\n")
+    assert [h.path for h in detect_headings(text)] == [
+        ("Review of Care Charges",), ("Contents",), ("Summary",), ("Summary", "Key findings"),
+        ("Recommendations",), ("Annex A: Data",)]
+
+
+def test_a_table_of_figures_with_tabs_is_not_taken_for_a_contents_list():
+    text = ("Visits\n\nLeeds\t45\nYork\t30\nHull\t12\n\nSummary\n\nVisits fell.\n\nLeeds\n\nVisits fell most in Leeds.\n")
+    assert [h.path for h in detect_headings(text)] == [("Visits",), ("Summary",), ("Leeds",)]
+
+
+def test_depth_is_capped_under_contents_headings_too():
+    for depth in (1, 2, 3):
+        assert max(len(h.path) for h in detect_headings(REPORT, max_depth=depth)) == depth

@@ -1,0 +1,78 @@
+"""Identifiers and figures are words: the passage with exactly that identifier ranks above its neighbours."""
+import unicodedata
+
+import pytest
+
+from search.build import build_index
+from search.engine import load_index
+from search.terms import tokenize
+
+ITEMS = {
+    "Recommendation 3": "Publish waiting times for care assessments every month.",
+    "Recommendation 4": "Pay home care workers for travel time between visits.",
+    "Recommendation 13": "Review the charging policy for respite care each year.",
+    "Recommendation 14": "Set up a panel to hear complaints about care charges.",
+    "Question C4": "How should oversight of care contracts be specified?",
+    "Question C5": "How should care contracts be monitored by the board?",
+    "Section 21": "The duty to assess applies to every adult with care needs.",
+    "Section 2": "The duty to prevent needs applies to every adult in the area.",
+}
+FIGURES = ("Plan A keeps the day centre open three days a week. Plan B closes it and funds personal budgets.\n\n"
+           "Fees rose 7% this year, after a 17% rise the year before.\n\n"
+           "The consultation paper CP1/2013 first proposed the cap; CP2/2013 followed it.\n\n"
+           "The national cost was put at £1.5bn, against £15bn for the whole service.\n\n"
+           "Housing benefit circular HB/2024/03 replaced HB/2024/02 in the spring.\n")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    from search.embed import FakeEmbedder
+
+    seeds = tmp_path_factory.mktemp("seeds")
+    body = "Scrutiny review of adult social care\n\n" + "".join(
+        f"{label}: {text}\n\nThe panel discussed this item at length with officers and residents.\n\n"
+        for label, text in ITEMS.items())
+    (seeds / "review.txt").write_text(body, encoding="utf-8")
+    (seeds / "figures.txt").write_text("Figures and codes\n\n" + FIGURES, encoding="utf-8")
+    folder = tmp_path_factory.mktemp("index")
+    build_index(seeds, folder, FakeEmbedder(), progress=False, log=lambda m: None)
+    return load_index(folder, FakeEmbedder())
+
+
+def _top_keyword_passage(index, question):
+    ids, _ = index.keyword.top(index.keyword.query_terms(question), 3)
+    return index.passages[int(ids[0])]
+
+
+@pytest.mark.parametrize("question, label", [
+    ("recommendation 3", "Recommendation 3:"), ("Recommendation 13", "Recommendation 13:"),
+    ("recommendation 4", "Recommendation 4:"), ("question C4", "Question C4:"), ("section 21", "Section 21:"),
+    ("section 2", "Section 2:")])
+def test_the_exact_item_ranks_above_its_neighbours(index, question, label):
+    assert _top_keyword_passage(index, question).text.startswith(label)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("plan B", "Plan B closes it"), ("7% fee rise", "Fees rose 7%"), ("CP1/2013", "CP1/2013 first"),
+    ("£1.5bn", "£1.5bn, against"), ("HB/2024/03", "HB/2024/03 replaced")])
+def test_figures_and_codes_match_exactly(index, question, expected):
+    terms = index.keyword.query_terms(question)
+    hits = [index.passages[int(i)].text for i in index.keyword.top(terms, 10)[0]]
+    assert any(expected in t for t in hits[:1])
+    exact = {"plan B": "plan_b", "7% fee rise": "7%", "CP1/2013": "cp1/2013", "£1.5bn": "£1.5bn",
+             "HB/2024/03": "hb/2024/03"}[question]
+    assert exact in terms
+
+
+def test_questions_typed_in_nfd_or_nfc_give_the_same_terms():
+    word = "Gŵyl Dewi ŷd"
+    nfd, nfc = unicodedata.normalize("NFD", word), unicodedata.normalize("NFC", word)
+    assert nfd != nfc
+    assert tokenize([nfd]) == tokenize([nfc]) == [["gŵyl", "dewi", "ŷd"]]
+    assert tokenize(["ﬁnancial ＦＬＯＯＤ don’t"]) == tokenize(["financial flood don't"])
+
+
+def test_a_lone_article_after_a_word_is_not_an_identifier_but_a_capital_letter_is():
+    assert "make_a" not in tokenize(["make a plan"])[0]
+    assert "plan_a" in tokenize(["Plan A"])[0]
+    assert "children_s" not in tokenize(["children's services"])[0]
