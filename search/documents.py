@@ -197,7 +197,7 @@ def load(path: Path, seeds: Path, source: Source | None = None,
         outline = bounded_outline(detect_outline(_masked(result)), limits, notes)
     document = Document(doc_id=source.doc_id, title=derive_title(result.text, outline, path, result.title),
                         fingerprint=source.fingerprint, text=result.text, outline=outline, pages=result.pages,
-                        blocks=result.blocks)
+                        blocks=result.blocks, ocr_pages=result.ocr_pages)
     return document, tuple(notes)
 
 

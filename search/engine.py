@@ -75,8 +75,11 @@ class Engine:
         for rank, (ids, score) in enumerate(fuse(cands, k, self.fusion), start=1):
             passage, sentences, sims = self._joined(ids, vector)
             doc = self.store.document(passage.doc_id)
-            hits.append(Hit(rank, round(float(score), 4), passage, doc.title, doc.page_at(passage.start),
-                            highlights(passage.text, sentences, sims, stems), joined=len(ids) > 1))
+            first, last = doc.page_at(passage.start), doc.page_at(max(passage.start, passage.end - 1))
+            ocr = bool(doc.ocr_pages) and any(page in doc.ocr_pages for page in range(first or 0, (last or 0) + 1))
+            hits.append(Hit(rank, round(float(score), 4), passage, doc.title, first,
+                            highlights(passage.text, sentences, sims, stems), joined=len(ids) > 1,
+                            last_page=last, ocr=ocr))
         return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, hits)
 
     def _joined(self, ids: tuple[int, ...], vector: np.ndarray) -> tuple[Passage, list[tuple[int, int]], np.ndarray]:

@@ -98,6 +98,7 @@ class Document:
     outline: Outline = field(default_factory=Outline)
     pages: tuple[int, ...] = ()
     blocks: tuple[Block, ...] = ()    # as the reader knew them (markup formats); empty: plain text
+    ocr_pages: tuple[int, ...] = ()   # 1-based pages whose text was recognised by OCR (scanned PDF pages)
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
@@ -108,13 +109,15 @@ class Document:
                "outline": [h.to_json() for h in self.outline], "pages": list(self.pages)}
         if self.blocks:
             row["blocks"] = [b.to_json() for b in self.blocks]
+        if self.ocr_pages:
+            row["ocr_pages"] = list(self.ocr_pages)
         return row
 
     @classmethod
     def from_json(cls, d: dict) -> "Document":
         return cls(d["doc_id"], d["title"], d["fingerprint"], d["text"],
                    Outline(tuple(Heading.from_json(h) for h in d["outline"])), tuple(d["pages"]),
-                   tuple(Block.from_json(b) for b in d.get("blocks", ())))
+                   tuple(Block.from_json(b) for b in d.get("blocks", ())), tuple(d.get("ocr_pages", ())))
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,8 @@ class Hit:
     page: int | None
     highlights: list[dict]
     joined: bool = False    # neighbouring passages of one paragraph shown as one result
+    last_page: int | None = None   # the page where the passage ends, when it runs over a page break
+    ocr: bool = False              # some of its text was recognised by OCR from a scanned page
 
     def citation_url(self) -> str:
         p = self.passage
@@ -172,6 +177,9 @@ class Hit:
                     "line_start": p.line_start, "line_end": p.line_end, "url": self.citation_url()}
         if self.page is not None:
             citation["page"] = self.page
+            citation["pages"] = [self.page, self.last_page or self.page]
+        if self.ocr:
+            citation["ocr"] = True
         return {"rank": self.rank, "score": self.score, "text": p.text, "highlights": self.highlights,
                 "citation": citation}
 

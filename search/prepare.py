@@ -13,6 +13,7 @@ The exchange with the worker is pickle over its pipes: both ends are this progra
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import pickle
 import select
@@ -30,7 +31,9 @@ from .errors import BadDocument
 from .model import Document, Passage
 from .settings import ROOT, DocumentLimits
 
+log = logging.getLogger("search.prepare")
 WORKER_MEMORY_BYTES = 2 * 2**30   # heap a worker may hold while reading one document (RLIMIT_DATA)
+STARTUP_SECONDS = 120             # for the worker's imports, before any document's budget starts
 
 
 @dataclass
@@ -84,6 +87,7 @@ def worker_main() -> None:
         pass
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr   # nothing a library prints may corrupt the answers
+    _send(stdout, ("ready", os.getpid()))   # imports done: a document's budget starts with its job
     while True:
         try:
             seeds, limits, chunking, path, source = _recv(stdin)
@@ -111,7 +115,11 @@ class _Worker:
     def ask(cls, job: tuple, seconds: float) -> tuple[str, object]:
         with cls.lock:
             if cls.process is None or cls.process.poll() is not None:
-                cls._start()
+                try:
+                    cls._start()
+                except (OSError, EOFError, pickle.UnpicklingError) as exc:   # no worker: read in this process
+                    cls.stop(kill=True)
+                    return "here", str(exc)
             try:
                 _send(cls.process.stdin, job)
                 ready, _, _ = select.select([cls.process.stdout], [], [], seconds)
@@ -130,6 +138,9 @@ class _Worker:
         env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": os.pathsep.join(paths)}
         cls.process = subprocess.Popen([sys.executable, "-c", "from search.prepare import worker_main; worker_main()"],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=env)
+        ready, _, _ = select.select([cls.process.stdout], [], [], STARTUP_SECONDS)
+        if not ready or _recv(cls.process.stdout)[0] != "ready":
+            raise OSError(f"the document worker did not start within {STARTUP_SECONDS} s")
 
     @classmethod
     def stop(cls, kill: bool = False) -> None:
@@ -174,6 +185,9 @@ class Preparer:
         if not self.isolate:
             return prepare(Path(path), self.seeds, source, self.limits, self.chunking)
         status, value = _Worker.ask((str(self.seeds), self.limits, self.chunking, str(path), source), self.limits.seconds)
+        if status == "here":
+            log.warning("reading %s in the build's own process (no time budget): %s", source.doc_id, value)
+            return prepare(Path(path), self.seeds, source, self.limits, self.chunking)
         if status == "bad":
             raise BadDocument(value)
         return value

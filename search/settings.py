@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_K = 10          # passages in an answer when k is not given (``Settings.default_k``)
 MAX_K = 50              # most passages one answer may ask for
 MAX_QUERY_CHARS = 1000  # longest question accepted
+MAX_OUTLINE = 1000      # most outline entries one /api/documents/<id> answer lists (``outline_truncated`` beyond)
 
 
 @dataclass(frozen=True)

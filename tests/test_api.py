@@ -3,14 +3,7 @@ import pytest
 
 from web import create_app
 
-
-def assert_error(response, status, fragment=""):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and body["error"]["status"] == status
-    assert isinstance(body["error"]["message"], str) and fragment in body["error"]["message"]
-    assert "Traceback" not in response.get_data(as_text=True)
+from .helpers import assert_error
 
 
 def test_search_answers_the_contract(client, tiny_seeds):

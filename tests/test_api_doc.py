@@ -21,7 +21,8 @@ def _shape(value):
 
 
 def _without_optional(shape: dict) -> dict:
-    shape["results"][0]["citation"].pop("page", None)   # PDF documents only
+    for optional in ("page", "pages", "ocr"):   # PDF documents only
+        shape["results"][0]["citation"].pop(optional, None)
     return shape
 
 

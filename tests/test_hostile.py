@@ -20,7 +20,7 @@ from search.service import SearchService
 from web import create_app
 
 from .conftest import TINY_DOCS
-from .test_api import assert_error
+from .helpers import assert_error
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "javascript:alert(1)", "{{7*7}}", "';--"]

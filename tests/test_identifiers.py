@@ -4,7 +4,7 @@ import unicodedata
 import pytest
 
 from search.build import build_index
-from search.engine import load_index
+from search.stores.folder import FolderStore
 from search.terms import tokenize
 
 ITEMS = {
@@ -26,7 +26,7 @@ FIGURES = ("Plan A keeps the day centre open three days a week. Plan B closes it
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    from search.embed import FakeEmbedder
+    from search.encoders import FakeEncoder as FakeEmbedder
 
     seeds = tmp_path_factory.mktemp("seeds")
     body = "Scrutiny review of adult social care\n\n" + "".join(
@@ -36,12 +36,12 @@ def index(tmp_path_factory):
     (seeds / "figures.txt").write_text("Figures and codes\n\n" + FIGURES, encoding="utf-8")
     folder = tmp_path_factory.mktemp("index")
     build_index(seeds, folder, FakeEmbedder(), progress=False, log=lambda m: None)
-    return load_index(folder, FakeEmbedder())
+    return FolderStore.open(folder, FakeEmbedder())
 
 
 def _top_keyword_passage(index, question):
     ids, _ = index.keyword.top(index.keyword.query_terms(question), 3)
-    return index.passages[int(ids[0])]
+    return index.passages([int(ids[0])])[0]
 
 
 @pytest.mark.parametrize("question, label", [
@@ -57,7 +57,7 @@ def test_the_exact_item_ranks_above_its_neighbours(index, question, label):
     ("£1.5bn", "£1.5bn, against"), ("HB/2024/03", "HB/2024/03 replaced")])
 def test_figures_and_codes_match_exactly(index, question, expected):
     terms = index.keyword.query_terms(question)
-    hits = [index.passages[int(i)].text for i in index.keyword.top(terms, 10)[0]]
+    hits = [index.passages([int(i)])[0].text for i in index.keyword.top(terms, 10)[0]]
     assert any(expected in t for t in hits[:1])
     exact = {"plan B": "plan_b", "7% fee rise": "7%", "CP1/2013": "cp1/2013", "£1.5bn": "£1.5bn",
              "HB/2024/03": "hb/2024/03"}[question]

@@ -9,6 +9,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, current_app, g, jsonify, request
 
 from search.engine import validate_query
+from search.settings import MAX_OUTLINE
 from .layout import outline_of
 
 from .errors import ApiError, printable
@@ -124,7 +125,11 @@ def document(doc_id: str):
     d = store.document(doc_id)
     if d is None:
         raise ApiError(404, f"unknown document {doc_id!r}; see /api/documents")
-    return jsonify({**document_summary(store, doc_id), "fingerprint": d.fingerprint, "outline": outline_of(d)})
+    outline = outline_of(d)
+    answer = {**document_summary(store, doc_id), "fingerprint": d.fingerprint, "outline": outline[:MAX_OUTLINE]}
+    if len(outline) > MAX_OUTLINE:   # a bounded answer, however many headings a document has
+        answer["outline_truncated"] = True
+    return jsonify(answer)
 
 
 def reload_index():

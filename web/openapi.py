@@ -81,6 +81,9 @@ def openapi_spec() -> dict:
                 "start": {"type": "integer"}, "end": {"type": "integer"},
                 "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
                 "page": {"type": "integer", "description": "PDF page of the passage's start (PDF documents only)"},
+                "pages": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
+                          "description": "[first, last] PDF pages the passage runs over (PDF documents only)"},
+                "ocr": {"type": "boolean", "description": "true when some of the text was recognised by OCR"},
                 "url": {"type": "string"}}},
             "Result": {"type": "object", "required": ["rank", "score", "text", "citation", "highlights"], "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "text": {"type": "string"},
@@ -97,7 +100,7 @@ def openapi_spec() -> dict:
                 "id": {"type": "string"}, "title": {"type": "string"}, "sections": {"type": "integer"},
                 "passages": {"type": "integer"}, "chars": {"type": "integer"}, "url": {"type": "string"}}},
             "Document": {"allOf": [{"$ref": "#/components/schemas/DocumentSummary"}, {"type": "object", "properties": {
-                "fingerprint": {"type": "string"},
+                "fingerprint": {"type": "string"}, "outline_truncated": {"type": "boolean"},
                 "outline": {"type": "array", "items": {"type": "object", "properties": {
                     "text": {"type": "string"}, "level": {"type": "integer"}, "anchor": {"type": "string"},
                     "line": {"type": "integer"}, "path": {"type": "array", "items": {"type": "string"}}}}}}}]},
