@@ -40,6 +40,8 @@ class Settings:
     threads: int = field(default=24, metadata={"help": "worker threads of the WSGI server (more than max_inflight, "
                                                        "so the in-flight bound answers 503 instead of queueing)"})
     max_inflight: int = field(default=16, metadata={"help": "searches running at once; more get a fast 503"})
+    max_client_connections: int = field(default=64, metadata={"help": "open connections one client address may hold "
+                                                                       "(of 256 in all); more are closed at once; 0 is off"})
     max_body_bytes: int = field(default=16384, metadata={"help": "largest request body accepted (413 beyond)"})
     rate_limit: int = field(default=0, metadata={"help": "requests per minute per client address; 0 is off"})
     reload_seconds: float = field(default=2.0, metadata={"help": "how often the server looks for a newer index"})

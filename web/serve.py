@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
 
 from search.settings import Settings
@@ -56,11 +57,15 @@ def serve(settings: Settings, encoder, service=None) -> None:
                            connection_limit=256, channel_timeout=30, max_request_header_size=65536,
                            max_request_body_size=settings.max_body_bytes * 4, clear_untrusted_proxy_headers=True)
     channel = json_error_channel()
+    channel.per_client_limit = settings.max_client_connections
     for listener in list(sockets.values()):
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = channel
     logging.getLogger("search.serve").info("serving on http://%s:%d/", settings.host, settings.port)
     server.run()
+
+
+_UNCOUNTED = object()
 
 
 def json_error_channel():
@@ -90,5 +95,30 @@ def json_error_channel():
 
     class JsonErrorChannel(HTTPChannel):
         error_task_class = JsonErrorTask
+        per_client_limit = 0            # set by ``serve``: most open connections from one address; 0 is off
+        _open: dict = {}
+        _lock = threading.Lock()
+
+        def __init__(self, server, sock, addr, adj, map=None):
+            super().__init__(server, sock, addr, adj, map)
+            self._client = addr[0] if addr else None
+            with self._lock:
+                count = self._open[self._client] = self._open.get(self._client, 0) + 1
+            if self.per_client_limit and count > self.per_client_limit:
+                # one client holding many idle connections must not lock everyone else out
+                log.warning("connection refused", extra={"fields": {"client": self._client, "open": count - 1,
+                                                                    "limit": self.per_client_limit}})
+                self.handle_close()
+
+        def del_channel(self, map=None):
+            client, self._client = getattr(self, "_client", _UNCOUNTED), _UNCOUNTED   # count each close once
+            if client is not _UNCOUNTED:
+                with self._lock:
+                    left = self._open.get(client, 0) - 1
+                    if left > 0:
+                        self._open[client] = left
+                    else:
+                        self._open.pop(client, None)
+            super().del_channel(map)
 
     return JsonErrorChannel
