@@ -11,12 +11,14 @@ import time
 
 import numpy as np
 
+from .confidence import Signals, confidence, coverage, match_of
 from .errors import BadQuery
-from .fusion import FusionSettings, fuse
+from .fusion import FusionSettings, explain as explain_score, fuse_rows, score_parts
 from .highlight import highlights
 from .model import Hit, Passage, SearchResponse
 from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
 from .stores.base import Query, Store
+from .terms import DEFAULT_STOPWORDS, tokenize
 
 
 
@@ -46,6 +48,13 @@ def validate_query(q, k, docs, known=None) -> tuple[str, int, list[str] | None]:
     return q, k, docs
 
 
+def validate_min_confidence(value) -> float:
+    """``min_confidence`` as a float in [0, 1]; BadQuery otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise BadQuery("min_confidence must be a number from 0 to 1")
+    return float(value)
+
+
 class Engine:
     """Answers questions from one store version; safe to share between threads.
 
@@ -57,30 +66,50 @@ class Engine:
         self.encoder = encoder
         self.fusion = FusionSettings.from_dict(store.info().get("fusion", {}))
         self._doc_ids = frozenset(store.document_ids())
+        self._stopwords = store.info().get("keyword", {}).get("stopwords", DEFAULT_STOPWORDS)
 
     @property
     def version(self) -> str:
         return self.store.version
 
-    def search(self, q: str, k: int = DEFAULT_K, docs: list[str] | None = None) -> SearchResponse:
-        """The best ``k`` results for ``q`` (optionally only from ``docs``); BadQuery for bad input."""
+    def search(self, q: str, k: int = DEFAULT_K, docs: list[str] | None = None, explain: bool = False,
+               min_confidence: float = 0.0) -> SearchResponse:
+        """The best ``k`` results for ``q`` (optionally only from ``docs``); BadQuery for bad input.
+
+        Each hit carries its ``confidence`` (``confidence.py``) and, with ``explain``, the parts of
+        its score; the answer's ``match`` comes from the top result. ``min_confidence`` then drops
+        weaker results (ranks and ``match`` stay as ranked).
+        """
         t0 = time.perf_counter()
         q, k, docs = validate_query(q, k, docs, self._doc_ids)
+        min_confidence = validate_min_confidence(min_confidence)
         vector = self.encoder.encode_query(q)
         terms = self.store.query_terms(q)
         cands = self.store.candidates(Query(vector, terms, tuple(docs) if docs else None),
                                       max(self.fusion.candidates, 4 * k))
         stems = set(terms)
+        asked = tokenize([q], self._stopwords)[0]
+        parts = score_parts(cands, self.fusion) if len(cands.ids) else None
         hits = []
-        for rank, (ids, score) in enumerate(fuse(cands, k, self.fusion), start=1):
+        for rank, (rows, score, held) in enumerate(fuse_rows(cands, k, self.fusion), start=1):
+            ids = tuple(int(cands.ids[r]) for r in rows)
             passage, sentences, sims = self._joined(ids, vector)
             doc = self.store.document(passage.doc_id)
             first, last = doc.page_at(passage.start), doc.page_at(max(passage.start, passage.end - 1))
             ocr = bool(doc.ocr_pages) and any(page in doc.ocr_pages for page in range(first or 0, (last or 0) + 1))
+            held_terms = set(self.store.query_terms(" ".join((passage.text, *passage.section))))
+            signals = Signals(float(cands.best_sentence[list(rows)].max()), float(cands.cosine[list(rows)].max()),
+                              coverage(asked, terms, held_terms))
+            why = explain_score(cands, parts, rows, score, held, self.fusion) if explain else None
+            if why is not None:
+                why["signals"] = signals.to_json()
             hits.append(Hit(rank, round(float(score), 4), passage, doc.title, first,
                             highlights(passage.text, sentences, sims, stems), joined=len(ids) > 1,
-                            last_page=last, ocr=ocr))
-        return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, hits)
+                            last_page=last, ocr=ocr, confidence=confidence(signals), explain=why))
+        match = match_of(hits[0].confidence if hits else None)
+        kept = [h for h in hits if h.confidence >= min_confidence]
+        return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, kept,
+                              match=match, min_confidence=min_confidence, explain=explain)
 
     def _joined(self, ids: tuple[int, ...], vector: np.ndarray) -> tuple[Passage, list[tuple[int, int]], np.ndarray]:
         """One passage, or neighbours of one paragraph joined into one span, with its sentences and their cosines."""

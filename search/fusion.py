@@ -37,15 +37,27 @@ def _minmax(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
 
 
-def fuse(cands: Candidates, k: int, settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
-    """(passage ids, score) of the best k results, best first; a result may join adjacent passages.
+@dataclass(frozen=True)
+class ScoreParts:
+    """How fusion scored every candidate (arrays parallel to ``Candidates.ids``).
 
-    Normalised score fusion: the dense score (``sentence_weight`` of it from the best sentence) is
-    min-max scaled over the candidates, BM25 is divided by its best, and the two are mixed by
-    ``dense_weight``; with no keyword match the dense score alone ranks.
+    ``score == dense_weight * dense_scaled + (1 - dense_weight) * keyword_scaled`` for every row.
     """
-    if len(cands.ids) == 0:
-        return []
+
+    dense: np.ndarray            # float [n]: the dense score, (1 - s) * cosine + s * best_sentence
+    dense_scaled: np.ndarray     # float [n]: ``dense`` min-max scaled over the candidates
+    keyword_scaled: np.ndarray   # float [n]: BM25 divided by the best BM25 (0 without keyword matches)
+    dense_weight: float          # the weight of meaning for this question (keywords get the rest)
+    score: np.ndarray            # float [n]: the fused score
+
+
+def score_parts(cands: Candidates, settings: FusionSettings) -> ScoreParts:
+    """Normalised score fusion of every candidate, with its parts.
+
+    The dense score (``sentence_weight`` of it from the best sentence) is min-max scaled over the
+    candidates, BM25 is divided by its best, and the two are mixed by ``dense_weight``; with no
+    keyword match the dense score alone ranks.
+    """
     cos = cands.cosine
     if settings.sentence_weight:
         cos = (1 - settings.sentence_weight) * cos + settings.sentence_weight * cands.best_sentence
@@ -55,14 +67,29 @@ def fuse(cands: Candidates, k: int, settings: FusionSettings) -> list[tuple[tupl
         w = float(np.clip(w - settings.rarity_shift * (cands.rarity - 0.5), 0.05, 0.95))
     if not kw.any():
         w = 1.0
-    score = w * _minmax(cos) + (1 - w) * (kw / kw.max() if kw.any() else kw)
+    dense_scaled = _minmax(cos)
+    kw_scaled = kw / kw.max() if kw.any() else kw
+    return ScoreParts(cos, dense_scaled, kw_scaled, w, w * dense_scaled + (1 - w) * kw_scaled)
+
+
+def fuse(cands: Candidates, k: int, settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
+    """(passage ids, score) of the best k results, best first; a result may join adjacent passages."""
+    return [(tuple(int(cands.ids[r]) for r in rows), score) for rows, score, _ in fuse_rows(cands, k, settings)]
+
+
+def fuse_rows(cands: Candidates, k: int, settings: FusionSettings) -> list[tuple[tuple[int, ...], float, bool]]:
+    """As ``fuse``, by candidate rows: (rows in passage order, score, held back by its document's share)."""
+    if len(cands.ids) == 0:
+        return []
+    score = score_parts(cands, settings).score
     order = np.argsort(-score, kind="stable")
     return _diversify([(int(i), float(score[i])) for i in order], cands, k, settings)
 
 
 def _diversify(ranked: list[tuple[int, float]], cands: Candidates, k: int,
-               settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
-    """Groups of passage ids with their score, best first; ``ranked`` holds (candidate row, score).
+               settings: FusionSettings) -> list[tuple[tuple[int, ...], float, bool]]:
+    """Groups of candidate rows with their score and whether they were held back, best first;
+    ``ranked`` holds (candidate row, score).
 
     A passage cut from the same paragraph as a better one joins it (one result, not two). One
     document fills at most ``max_doc_share`` of the page while passages of other documents score
@@ -75,7 +102,7 @@ def _diversify(ranked: list[tuple[int, float]], cands: Candidates, k: int,
 
     quota = max(1, math.ceil(settings.max_doc_share * k)) if settings.max_doc_share else k
     floor = (ranked[0][1] * settings.other_doc_min) if ranked else 0.0
-    groups: list[list] = []          # [rows sorted by passage id, score]
+    groups: list[list] = []          # [rows sorted by passage id, score, held back]
     deferred: list[tuple[int, float]] = []
     per_doc: dict[str, int] = {}
     for row, score in ranked:
@@ -90,11 +117,44 @@ def _diversify(ranked: list[tuple[int, float]], cands: Candidates, k: int,
         if per_doc.get(doc, 0) >= quota or (per_doc and doc not in per_doc and score < floor and deferred):
             deferred.append((row, score))
             continue
-        groups.append([[row], score])
+        groups.append([[row], score, False])
         per_doc[doc] = per_doc.get(doc, 0) + 1
     for row, score in deferred:
         if len(groups) == k:
             break
-        groups.append([[row], score])
+        groups.append([[row], score, True])
     groups.sort(key=lambda g: -g[1])
-    return [(tuple(int(ids[r]) for r in rows), score) for rows, score in groups[:k]]
+    return [(tuple(rows), score, held) for rows, score, held in groups[:k]]
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """1-based rank of each value among ``x``, highest first (ties by candidate order)."""
+    ranks = np.empty(len(x), dtype=np.int64)
+    ranks[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
+    return ranks
+
+
+def explain(cands: Candidates, parts: ScoreParts, rows: tuple[int, ...], score: float, held: bool,
+            settings: FusionSettings) -> dict:
+    """The parts of one result's fused score (API.md ``explain``): ``parts.dense + parts.keyword +
+    parts.adjustment == fused``. A joined result scores as its best passage (``rows`` are candidate rows)."""
+    best = max(rows, key=lambda r: parts.score[r])
+    w = parts.dense_weight
+    dense_part, keyword_part = w * float(parts.dense_scaled[best]), (1 - w) * float(parts.keyword_scaled[best])
+    bm25 = float(cands.bm25[best])
+    return {
+        "candidates": len(cands.ids),
+        "dense": {"cosine": round(float(cands.cosine[best]), 6), "cosine_rank": int(_ranks(cands.cosine)[best]),
+                  "best_sentence": round(float(cands.best_sentence[best]), 6),
+                  "best_sentence_rank": int(_ranks(cands.best_sentence)[best]),
+                  "score": round(float(parts.dense[best]), 6), "rank": int(_ranks(parts.dense)[best]),
+                  "scaled": round(float(parts.dense_scaled[best]), 6)},
+        "keyword": {"bm25": round(bm25, 6), "rank": int(_ranks(cands.bm25)[best]) if bm25 > 0 else None,
+                    "scaled": round(float(parts.keyword_scaled[best]), 6)},
+        "weights": {"dense": round(w, 6), "keyword": round(1 - w, 6), "sentence": settings.sentence_weight},
+        "parts": {"dense": round(dense_part, 6), "keyword": round(keyword_part, 6),
+                  "adjustment": round(score - dense_part - keyword_part, 6)},
+        "fused": round(score, 6),
+        "joined_passages": len(rows),
+        "held_back_by_document_share": held,
+    }

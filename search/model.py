@@ -165,6 +165,8 @@ class Hit:
     joined: bool = False    # neighbouring passages of one paragraph shown as one result
     last_page: int | None = None   # the page where the passage ends, when it runs over a page break
     ocr: bool = False              # some of its text was recognised by OCR from a scanned page
+    confidence: float = 0.0        # calibrated match strength in [0, 1] (search/confidence.py)
+    explain: dict | None = None    # the parts of its score, when asked for (fusion.explain)
 
     def citation_url(self) -> str:
         p = self.passage
@@ -180,8 +182,11 @@ class Hit:
             citation["pages"] = [self.page, self.last_page or self.page]
         if self.ocr:
             citation["ocr"] = True
-        return {"rank": self.rank, "score": self.score, "text": p.text, "highlights": self.highlights,
-                "citation": citation}
+        out = {"rank": self.rank, "score": self.score, "confidence": self.confidence, "text": p.text,
+               "highlights": self.highlights, "citation": citation}
+        if self.explain is not None:
+            out["explain"] = self.explain
+        return out
 
 
 @dataclass(frozen=True)
@@ -193,8 +198,12 @@ class SearchResponse:
     took_ms: float
     version: str
     results: list[Hit]
+    match: str = "none"            # "strong" | "weak" | "none", from the top result's confidence
+    min_confidence: float = 0.0    # results below it were dropped
+    explain: bool = False          # each result carries ``explain``
 
     def to_json(self) -> dict:
         """The search answer of API.md."""
         return {"query": self.query, "k": self.k, "took_ms": self.took_ms, "index_version": self.version,
+                "match": self.match, "min_confidence": self.min_confidence, "explain": self.explain,
                 "results": [h.to_json() for h in self.results]}
