@@ -38,7 +38,7 @@ def top_signals(engine, questions: list[str]) -> np.ndarray:
 
 def report(x: np.ndarray, y: np.ndarray, folds: int = 5) -> dict:
     """Cross-validated and fixed-constant figures for rows ``x`` [n, features] labelled ``y`` [n]."""
-    held = np.mean([C.cross_validate(x, y, folds, seed) for seed in range(5)], axis=0)
+    held = np.mean([C.cross_validate(x, y, folds, seed) for seed in range(10)], axis=0)
     strong, weak = C.thresholds(held, y)
     fixed = np.array([C.confidence(C.Signals(*row)) for row in x])
     intercept, coef = C.fit_logistic(x, y)

@@ -99,7 +99,7 @@ class Engine:
             ocr = bool(doc.ocr_pages) and any(page in doc.ocr_pages for page in range(first or 0, (last or 0) + 1))
             held_terms = set(self.store.query_terms(" ".join((passage.text, *passage.section))))
             signals = Signals(float(cands.best_sentence[list(rows)].max()), float(cands.cosine[list(rows)].max()),
-                              coverage(asked, terms, held_terms))
+                              coverage(asked, cands.term_rarity, held_terms))
             why = explain_score(cands, parts, rows, score, held, self.fusion) if explain else None
             if why is not None:
                 why["signals"] = signals.to_json()
