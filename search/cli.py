@@ -5,6 +5,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -30,6 +31,9 @@ def cmd_build(args) -> int:
     from .stores import open_writer
 
     settings = _settings(args)
+    import bm25s   # noqa: F401 -- it sets its logger to DEBUG when imported: quiet it after that
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     with BuildProgress(enabled=not args.quiet) as bar:
         report = build_index(settings.seeds, open_writer(settings), load_encoder(settings, lazy=True), ChunkSettings(),
                              strict=args.strict, progress=False, limits=settings.limits(), on_progress=bar.update,
@@ -63,7 +67,8 @@ class BuildProgress:
                 self.bar.close()
             unit = "document" if stage == "documents" else "passage"
             label = "reading" if stage == "documents" else "embedding"
-            self.bar = tqdm(total=total, desc=label, unit=f" {unit}s", file=sys.stderr, dynamic_ncols=True)
+            width = min(100, shutil.get_terminal_size((80, 20)).columns or 80)   # a pty may report 0 columns
+            self.bar = tqdm(total=total, desc=label, unit=f" {unit}s", file=sys.stderr, ncols=width)
             self.stage = stage
         self.bar.n = done
         self.bar.refresh()
