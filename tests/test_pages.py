@@ -278,3 +278,47 @@ def test_list_items_are_grouped_into_lists_and_tables_into_cells():
         ("paragraph", [], False), ("list", ["one", "two"], False), ("list", ["1) first", "2) second"], True)]
     assert blocks[3].kind == "table" and blocks[3].rows == [["Name", "Page"], ["Intro", "2"]]
     assert all(text[b.start:b.end].strip() == text[b.start:b.end] for b in blocks)
+
+
+# -- match strength, explain and the reading bar ------------------------------------------
+
+def test_a_weak_answer_says_no_passage_matches_closely_before_the_nearest(client, tiny_service, monkeypatch):
+    real_search = tiny_service.search
+
+    def none_match(*args, **kw):
+        response = real_search(*args, **kw)
+        return SearchResponse(response.query, response.k, response.took_ms, response.version, response.results,
+                              match="none", min_confidence=response.min_confidence, explain=response.explain)
+
+    monkeypatch.setattr(tiny_service, "search", none_match)
+    page = get(client, "/", query_string={"q": "libraries"})
+    note = page.find("div", "no-match")
+    assert note and "No passage matches your question closely" in note[0][2]
+    html = client.get("/?q=libraries").get_data(as_text=True)
+    assert html.index("No passage matches your question closely") < html.index('<ol class="results">')
+
+
+def test_results_show_their_strength_and_why_and_the_strength_filter_is_kept(client):
+    page = get(client, "/", query_string={"q": "social housing waiting lists", "min_confidence": "0.7"})
+    assert page.find("span", "strength") and page.find("details", "why")
+    assert any("Why this result?" in e[2] for e in page.find("summary"))
+    chosen = [e for e in page.find("option") if "selected" in e[1]]
+    assert chosen and chosen[0][1]["value"] == "0.7"
+    back = [e[1]["href"] for e in page.find("a", "open")]
+    assert all("min_confidence" in parse_qs(urlsplit(h).query).get("back", [""])[0] for h in back)
+    assert "min_confidence must be" in client.get("/?q=libraries&min_confidence=7").get_data(as_text=True)
+
+
+def test_a_cited_span_marks_its_section_without_javascript(client):
+    answer = client.get("/api/search?q=social housing waiting lists&k=1").get_json()["results"][0]
+    c = answer["citation"]
+    page = get(client, f"/doc/{c['doc']}", query_string={"span": f"{c['start']}-{c['end']}"})
+    assert "reading" in page.by_id["reading-bar"][1]["class"].split()
+    assert page.by_id["reading-section"][2].strip() == "§ " + " › ".join(c["section"])
+    current = [e for e in page.find("a") if e[1].get("aria-current") == "location"]
+    assert len(current) == 1 and current[0][2] == c["section"][-1]
+    plain = get(client, f"/doc/{c['doc']}")
+    assert "reading" not in plain.by_id["reading-bar"][1]["class"].split()
+    assert not [e for e in plain.find("a") if e[1].get("aria-current")]
+    passage = plain.by_id[f"p-{c['start']}-{c['end']}"][1]
+    assert passage["data-section"] == " › ".join(c["section"]) and passage["data-heading"].startswith("h-")

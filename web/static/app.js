@@ -44,7 +44,7 @@ function showReadingPosition(passage) {
   const section = document.getElementById("reading-section");
   if (!bar || !section) return;
   section.textContent = passage.dataset.section ? "§ " + passage.dataset.section : "Before the first heading";
-  bar.hidden = false;
+  bar.classList.add("reading");
   document.querySelectorAll("nav.toc a[aria-current]").forEach((a) => a.removeAttribute("aria-current"));
   const link = passage.dataset.heading && document.querySelector(`nav.toc a[href="#${passage.dataset.heading}"]`);
   if (link) link.setAttribute("aria-current", "location");
