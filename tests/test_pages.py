@@ -299,11 +299,13 @@ def test_a_weak_answer_says_no_passage_matches_closely_before_the_nearest(client
 
 
 def test_results_show_their_strength_and_why_and_the_strength_filter_is_kept(client):
-    page = get(client, "/", query_string={"q": "social housing waiting lists", "min_confidence": "0.7"})
+    from search.confidence import WEAK
+
+    page = get(client, "/", query_string={"q": "social housing waiting lists", "min_confidence": str(WEAK)})
     assert page.find("span", "strength") and page.find("details", "why")
     assert any("Why this result?" in e[2] for e in page.find("summary"))
     chosen = [e for e in page.find("option") if "selected" in e[1]]
-    assert chosen and chosen[0][1]["value"] == "0.7"
+    assert chosen and chosen[0][1]["value"] == str(WEAK)
     back = [e[1]["href"] for e in page.find("a", "open")]
     assert all("min_confidence" in parse_qs(urlsplit(h).query).get("back", [""])[0] for h in back)
     assert "min_confidence must be" in client.get("/?q=libraries&min_confidence=7").get_data(as_text=True)
