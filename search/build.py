@@ -141,7 +141,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
         report.reused_nothing, report.repaired = live.why_not, live.damage
         fresh, parts = _read_seeds(seeds, writer, live, report, log, limits, chunking, on_progress, isolate)
         if strict and report.skipped:
-            raise BadDocument(f"{len(report.skipped)} documents cannot be used, so nothing was changed (--strict): "
+            raise BadDocument(f"{plural(len(report.skipped), 'document')} cannot be used, so nothing was changed (--strict): "
                               + "; ".join(f"{d}: {why}" for d, why in report.skipped))
         if not fresh and not parts:
             raise BadDocument(f"no usable documents in {seeds}; nothing was changed")

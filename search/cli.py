@@ -100,7 +100,8 @@ def cmd_query(args) -> int:
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
         return 0
-    print(f"{len(response.results)} passages in {response.took_ms:.1f} ms (index {response.version}); "
+    count = len(response.results)
+    print(f"{count} passage{'' if count == 1 else 's'} in {response.took_ms:.1f} ms (index {response.version}); "
           f"match: {response.match}\n")
     if response.match == "none":
         print("No passage matches your question closely; these are the nearest.\n")
