@@ -28,7 +28,7 @@ class DocumentLimits:
     max_part_bytes: int = 256 * 2**20
     max_headings: int = 5000
     max_heading_depth: int = 8
-    seconds: float = 60.0
+    seconds: float = 45.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Settings:
                                                                 "(checked before it is read whole)"})
     max_headings: int = field(default=5000, metadata={"help": "most headings kept per document"})
     max_heading_depth: int = field(default=8, metadata={"help": "deepest heading nesting; deeper headings nest at this depth"})
-    doc_seconds: float = field(default=60.0, metadata={"help": "time budget to read and section one document; "
+    doc_seconds: float = field(default=45.0, metadata={"help": "time budget to read and section one document; "
                                                                "a document over it is skipped"})
 
     def limits(self) -> "DocumentLimits":
