@@ -51,7 +51,8 @@ INPUTS = {
     "markdown heading of spaces": lambda n: "# a" + " " * n + "b\n\nBody.\n",
     "dots": lambda n: "Intro paragraph.\n\na" + "." * n + "x\n",
     "spaced dots": lambda n: ". " * (n // 2),
-    "blank lines then numbered lines": lambda n: "\n" * n + "".join(f"{i % 9 + 1}. Item\n\n" for i in range(n // 10)),
+    "blank lines then numbered lines": lambda n: "Title\n\n" + "\n" * n + "".join(
+        f"{i % 7 + 3}. Item\n\n" for i in range(n // 10)),
     "labelled lines": lambda n: "".join(f"X{i:06d}a 1: Heading\n\nBody text.\n\n" for i in range(n // 30)),
     "one unbroken line of words": lambda n: "Streets\n\n" + "Mill Road, " * (n // 11),
     "one enormous word": lambda n: "Title\n\n" + "x" * n,
