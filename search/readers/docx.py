@@ -31,6 +31,7 @@ from .base import Builder, PartTooLarge, ReadResult, check_zip_sizes, megabytes,
 from .docx_numbering import Numbering
 from .docx_text import W, Para, body_blocks, cell_texts, paragraph_text, table_rows
 from .metadata import usable_metadata_title
+from .pdf_layout import CAPTION
 
 SUFFIXES = (".docx",)
 REQUIRES = "python-docx"
@@ -98,6 +99,9 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
         chars += len(para.text)
         level = styles.level(element)
         kind = "heading" if level is not None else "item" if styles.is_list(element) else "paragraph"
+        if kind != "heading" and (styles.caption(element) or (CAPTION.match(squash(para.text))
+                                                              and len(para.text.split()) <= 25)):
+            kind = "caption"                             # "Table 1: Fees by service", never a heading
         blocks.append(_Block(kind, para, level))
         blocks.extend(_Block("paragraph", box) for box in para.boxes if box.text.strip())
     blocks = [b for b in blocks if b.kind == "table" or b.para.text.strip()]
@@ -123,7 +127,7 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
 
 @dataclass
 class _Block:
-    kind: str                       # "heading" | "paragraph" | "item" | "table"
+    kind: str                       # "heading" | "paragraph" | "item" | "caption" | "table"
     para: Para = field(default_factory=Para)
     level: int | None = None        # 0 Title, n Heading n
     rows: list[list[str]] = field(default_factory=list)
@@ -263,6 +267,11 @@ class _StyleLevels:
                     break
                 style, depth = style.base_style, depth + 1
         return self._numbering[style_id]
+
+    def caption(self, p) -> bool:
+        """Whether ``p`` is in Word's Caption style."""
+        style = self._styles.get(self._style(p))
+        return style is not None and (style.name or "").strip().lower() == "caption"
 
     def contents(self, p) -> bool:
         """Whether ``p`` is a line of a table of contents (a "TOC n" or "Table of Figures" style)."""

@@ -65,6 +65,7 @@ def make_review() -> bytes:
     for r, row in enumerate([["Service", "Cost"], ["Inspection", "£120"]]):
         for c, text in enumerate(row):
             table.cell(r, c).text = text
+    d.add_paragraph("Table 1: Costs by service", style="Caption")
     d.add_paragraph("Costs are reviewed every April.")
     return saved(d)
 
@@ -96,6 +97,7 @@ def test_heading_styles_give_levels_and_title(review):
 def test_tables_lists_and_no_headers_or_footers(review):
     assert spans(review, "table") == ["Service\tCost\nInspection\t£120"]
     assert spans(review, "item") == ["- Inspections", "- Enforcement"]
+    assert spans(review, "caption") == ["Table 1: Costs by service"]
     assert "OFFICIAL" not in review.text and "uncontrolled" not in review.text
 
 
