@@ -31,7 +31,7 @@ from .base import Builder, PartTooLarge, ReadResult, check_zip_sizes, megabytes,
 from .docx_numbering import Numbering
 from .docx_text import W, Para, body_blocks, cell_texts, paragraph_text, table_rows
 from .metadata import usable_metadata_title
-from .pdf_layout import CAPTION
+from .pdf_layout import CAPTION, NUMBERED
 
 SUFFIXES = (".docx",)
 REQUIRES = "python-docx"
@@ -115,8 +115,8 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
         text = block.para.text.replace("\t", " ")
         if block.kind == "heading":
             builder.heading(block.level + 1, text)      # the Title style sits above Heading 1
-            if not title and (block.level == 0 or i == 0):
-                title = squash(text)
+            if not title and (block.level == 0 or (i == 0 and not NUMBERED.match(squash(text)))):
+                title = squash(text)             # the Title style, or an unnumbered heading opening it
         else:
             getattr(builder, block.kind)(text)
     levels = [b.level + 1 for b in blocks if b.kind == "heading" and b.level]
