@@ -280,10 +280,10 @@ def test_paragraph_text_takes_linear_time_on_many_runs_and_controls():
 
     def best(n):
         p, times = make(n), []
-        for _ in range(3):
-            t0 = time.perf_counter()
+        for _ in range(5):
+            t0 = time.process_time()
             text = paragraph_text(p).text
-            times.append(time.perf_counter() - t0)
+            times.append(time.process_time() - t0)
         assert "gone" not in text and text.count(" ") == n
         return min(times)
 
