@@ -30,11 +30,11 @@ from ..patterns import squash
 from ..settings import DocumentLimits
 from .base import Builder, ReadResult, megabytes, unreadable
 from .metadata import usable_metadata_title
-from .pdf_layout import (Piece, assemble, body_style, clean_glyphs, join_lines,
-                         running_furniture, running_title, visible_title)
+from .pdf_layout import Piece, assemble, body_style, running_furniture, running_title, visible_title
 from .pdf_ocr import ENABLE_HINT, page_ranges, recognise, tesseract_available
 from .pdf_page import LAPARAMS, Sideways, page_lines
 from .pdf_streams import check_stream_sizes
+from .pdf_text import clean_glyphs, join_lines
 
 SUFFIXES = (".pdf",)
 REQUIRES = "pdfplumber"

@@ -11,7 +11,8 @@ import pytest
 
 from search.errors import BadDocument
 from search.readers import PartTooLarge, pdf, pdf_streams
-from search.readers.pdf_layout import Line, assemble, join_lines, running_furniture
+from search.readers.pdf_layout import Line, assemble, running_furniture
+from search.readers.pdf_text import join_lines
 from search.readers.pdf_ocr import page_ranges
 from search.settings import DocumentLimits
 
