@@ -121,7 +121,8 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
             getattr(builder, block.kind)(text)
     levels = [b.level + 1 for b in blocks if b.kind == "heading" and b.level]
     _add_notes(builder, document, blocks, min(levels, default=1))
-    title = title or usable_metadata_title(document.core_properties.title)
+    title = title or _large_opening(blocks, _default_size(document)) or usable_metadata_title(
+        document.core_properties.title)
     return builder.render(title, headings_known=any(b.kind == "heading" for b in blocks), notes=tuple(notes))
 
 
@@ -131,6 +132,17 @@ class _Block:
     para: Para = field(default_factory=Para)
     level: int | None = None        # 0 Title, n Heading n
     rows: list[list[str]] = field(default_factory=list)
+
+
+def _large_opening(blocks: list[_Block], default_size: float | None) -> str:
+    """The first paragraph when it is short and set well above the body size (a title typed in
+    Normal style and made big by hand), else ""."""
+    first = next((b for b in blocks if b.kind != "table"), None)
+    if first is None or first.kind != "paragraph" or first.para.size is None:
+        return ""
+    text = squash(first.para.text)
+    larger = first.para.size >= (default_size or 11.0) + (2 if first.para.bold else 4)
+    return text if larger and len(text.split()) <= 15 else ""
 
 
 def _default_size(document) -> float | None:

@@ -133,6 +133,15 @@ def test_metadata_title_only_when_it_is_a_real_title():
         assert usable_metadata_title(junk) == ""
 
 
+def test_a_big_first_paragraph_is_the_title_even_in_normal_style():
+    d = docx.Document()
+    d.core_properties.title = "Document1"
+    d.add_paragraph().add_run("Parking Strategy 2026").font.size = Pt(24)
+    d.add_heading("Background", 1)
+    d.add_paragraph("Car parks are full on Saturdays.")
+    assert docx_reader.read(saved(d), LIMITS).title == "Parking Strategy 2026"
+
+
 def test_bold_or_large_short_paragraphs_are_headings_without_heading_styles():
     d = docx.Document()
     big = d.add_paragraph().add_run("Allotment Rules")
