@@ -118,9 +118,9 @@ def test_the_whole_page_is_kept_when_no_main_content_is_found(monkeypatch):
 def test_deep_nesting_reads_in_linear_time():
     def seconds(n: int) -> float:
         data = b"<div>" * n + b"<p>hello world text</p>" + b"</div>" * n
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         assert "hello world text" in read(".html", data).text
-        return time.perf_counter() - t0
+        return time.process_time() - t0
 
     seconds(500)
     small, large = min(seconds(4000) for _ in range(2)), seconds(40_000)
