@@ -72,7 +72,7 @@ def page_title(title: str) -> str:
 
 def main_content(html: str) -> tuple[set[str], str] | None:
     """The texts trafilatura takes for main content: (each paragraph, heading, item and cell
-    squashed, all of them joined); None when it finds nothing."""
+    without white space, all of them joined); None when it finds nothing."""
     import trafilatura
 
     pieces: list[str] = []
@@ -82,19 +82,24 @@ def main_content(html: str) -> tuple[set[str], str] | None:
                                                with_metadata=False, deduplicate=False, favor_recall=recall)
         body = getattr(document, "body", None)
         if body is not None:
-            pieces += [squash("".join(e.itertext())) for e in body.iter("p", "head", "item", "cell", "quote", "code")]
+            pieces += [_key("".join(e.itertext())) for e in body.iter("p", "head", "item", "cell", "quote", "code")]
     pieces = [p for p in pieces if p]
     return (set(pieces), "\n".join(pieces)) if pieces else None
 
 
+def _key(text: str) -> str:
+    """Text without any white space: trafilatura drops line breaks (``<br>``) where we keep them."""
+    return "".join(text.split())
+
+
 def _plain(kind: str, text: str) -> list[str]:
     if kind == "table":
-        return [squash(c) for line in text.split("\n") for c in line.split("\t") if c.strip()]
+        return [_key(c) for line in text.split("\n") for c in line.split("\t") if c.strip()]
     if kind == "heading":
         text = text.lstrip("#")
     elif kind == "item":
         text = text[2:]
-    return [squash(text)]
+    return [_key(text)]
 
 
 def select_main(parts, content: tuple[set[str], str]) -> set[int]:
