@@ -97,9 +97,14 @@ def _same_settings(live: LiveVersion, fusion: FusionSettings) -> bool:
 
 
 def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
+    """float32 [len(texts), dim]; a text that repeats (boilerplate, a repeated line) is encoded once."""
     if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32)
-    return encoder.encode(texts, progress=progress)
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == len(texts):
+        return encoder.encode(texts, progress=progress)
+    row = {text: i for i, text in enumerate(unique)}
+    return encoder.encode(unique, progress=progress)[[row[t] for t in texts]]
 
 
 def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunking: ChunkSettings = ChunkSettings(),

@@ -194,7 +194,8 @@ def load(path: Path, seeds: Path, source: Source | None = None,
     if result.headings_known:
         outline = marked_outline(result.text, [b for b in result.blocks if b.kind == "heading"], limits, notes)
     else:
-        outline = bounded_outline(detect_outline(_masked(result)), limits, notes)
+        outline = bounded_outline(detect_outline(_masked(result), limits.max_headings + 1, limits.max_heading_depth + 1),
+                                  limits, notes)
     document = Document(doc_id=source.doc_id, title=derive_title(result.text, outline, path, result.title),
                         fingerprint=source.fingerprint, text=result.text, outline=outline, pages=result.pages,
                         blocks=result.blocks, ocr_pages=result.ocr_pages)

@@ -20,6 +20,7 @@ class FusionSettings:
     candidates: int = 100          # passages taken from each retriever before fusion
     max_doc_share: float = 0.7     # most of a page one document may fill while others qualify; 0 is off
     other_doc_min: float = 0.5     # another document qualifies with at least this share of the best score
+    identifier_weight: float = 0.25  # added when a passage holds every identifier or figure the question names
 
     @classmethod
     def from_dict(cls, d: dict) -> "FusionSettings":
@@ -42,7 +43,9 @@ def fuse(cands: Candidates, k: int, settings: FusionSettings) -> list[tuple[tupl
 
     Normalised score fusion: the dense score (``sentence_weight`` of it from the best sentence) is
     min-max scaled over the candidates, BM25 is divided by its best, and the two are mixed by
-    ``dense_weight``; with no keyword match the dense score alone ranks.
+    ``dense_weight``; with no keyword match the dense score alone ranks. A passage holding every
+    identifier or figure the question names ("recommendation 3", "CP1/2013", "7%") gains
+    ``identifier_weight``, so the exact item ranks above neighbours that read alike.
     """
     if len(cands.ids) == 0:
         return []
@@ -56,6 +59,9 @@ def fuse(cands: Candidates, k: int, settings: FusionSettings) -> list[tuple[tupl
     if not kw.any():
         w = 1.0
     score = w * _minmax(cos) + (1 - w) * (kw / kw.max() if kw.any() else kw)
+    if settings.identifier_weight and cands.identifier is not None and cands.identifier.any():
+        # "recommendation 3" means that item, not its neighbours 4 and 13 that read the same
+        score = score + settings.identifier_weight * cands.identifier
     order = np.argsort(-score, kind="stable")
     return _diversify([(int(i), float(score[i])) for i in order], cands, k, settings)
 

@@ -51,17 +51,20 @@ def is_noise(title: str, path: Path) -> bool:
 
 
 def _first_heading(text: str, outline) -> str:
+    """The first unnumbered heading near the top of two words or more, or of one word when it is the
+    document's first line ("Parks", "# Notes"): a title, where a lone word lower down is a label."""
+    top = len(text) - len(text.lstrip())
     for h in outline.headings:
         if h.start > 2000:
             break
-        if len(h.text.split()) >= 2 and not _NUMBERED.match(h.text):
+        if (len(h.text.split()) >= 2 or h.start == top) and not _NUMBERED.match(h.text):
             return h.text
     return ""
 
 
 def derive_title(text: str, outline, path: Path, given: str = "") -> str:
     """The reader's ``given`` title unless it is noise; else the first unnumbered heading of two
-    words or more near the top; else the first line's first sentence when it is at most sixteen
+    words or more near the top (or of one word on the first line); else the first line's first sentence when it is at most sixteen
     words; else the file's name in words ("winter-fuel_2026" -> "winter fuel 2026")."""
     for candidate in (clean_title(given), _first_heading(text, outline)):
         if candidate and not is_noise(candidate, path):
