@@ -14,9 +14,10 @@ import numpy as np
 from .errors import BadQuery
 from .fusion import FusionSettings, fuse
 from .highlight import highlights
-from .model import Hit, Passage, SearchResponse
+from .model import Hit, Passage, SearchResponse, citation_url
+from .patterns import squash
 from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
-from .stores.base import Query, Store
+from .stores.base import Candidates, Query, Store
 
 
 
@@ -70,16 +71,19 @@ class Engine:
         terms = self.store.query_terms(q)
         cands = self.store.candidates(Query(vector, terms, tuple(docs) if docs else None),
                                       max(self.fusion.candidates, 4 * k))
+        cands, also = collapse_duplicates(cands, self.store)
         stems = set(terms)
         hits = []
         for rank, (ids, score) in enumerate(fuse(cands, k, self.fusion), start=1):
             passage, sentences, sims = self._joined(ids, vector)
+            elsewhere = tuple(dict.fromkeys((p.doc_id, citation_url(p.doc_id, p.start, p.end))
+                                            for p in self.store.passages(also.get(ids[0], ()))))
             doc = self.store.document(passage.doc_id)
             first, last = doc.page_at(passage.start), doc.page_at(max(passage.start, passage.end - 1))
             ocr = bool(doc.ocr_pages) and any(page in doc.ocr_pages for page in range(first or 0, (last or 0) + 1))
             hits.append(Hit(rank, round(float(score), 4), passage, doc.title, first,
                             highlights(passage.text, sentences, sims, stems), joined=len(ids) > 1,
-                            last_page=last, ocr=ocr))
+                            last_page=last, ocr=ocr, also=elsewhere))
         return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, hits)
 
     def _joined(self, ids: tuple[int, ...], vector: np.ndarray) -> tuple[Passage, list[tuple[int, int]], np.ndarray]:
@@ -109,6 +113,31 @@ class Engine:
             return passages
         text = self.store.document(doc_id).text
         return passages[:first] + [join_passages(passages[first:last + 1], text)] + passages[last + 1:]
+
+
+def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, dict[int, list[int]]]:
+    """The candidates with each repeated passage text kept once (the lowest id: the first document
+    in id order), and for each kept passage the ids of the same text elsewhere ("also in").
+
+    Texts are compared with white space squashed and case folded, so a paragraph copied into
+    several documents, or a byte-identical document, takes one place on a page of results.
+    """
+    if len(cands.ids) < 2:
+        return cands, {}
+    first: dict[str, int] = {}
+    also: dict[int, list[int]] = {}
+    keep = np.ones(len(cands.ids), dtype=bool)
+    for row, passage in enumerate(store.passages(cands.ids)):
+        key = squash(passage.text).casefold()
+        kept = first.setdefault(key, row)
+        if kept != row:
+            keep[row] = False
+            also.setdefault(int(cands.ids[kept]), []).append(int(cands.ids[row]))
+    if keep.all():
+        return cands, {}
+    return Candidates(cands.ids[keep], cands.cosine[keep], cands.best_sentence[keep], cands.bm25[keep],
+                      [d for d, k in zip(cands.doc_ids, keep) if k], cands.joins_previous[keep], cands.rarity,
+                      None if cands.identifier is None else cands.identifier[keep]), also
 
 
 def join_passages(passages: list[Passage], text: str) -> Passage:

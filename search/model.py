@@ -165,6 +165,7 @@ class Hit:
     joined: bool = False    # neighbouring passages of one paragraph shown as one result
     last_page: int | None = None   # the page where the passage ends, when it runs over a page break
     ocr: bool = False              # some of its text was recognised by OCR from a scanned page
+    also: tuple[tuple[str, str], ...] = ()   # (doc id, url) of the same text in other places
 
     def citation_url(self) -> str:
         p = self.passage
@@ -180,6 +181,8 @@ class Hit:
             citation["pages"] = [self.page, self.last_page or self.page]
         if self.ocr:
             citation["ocr"] = True
+        if self.also:
+            citation["also"] = [{"doc": doc, "url": url} for doc, url in self.also]
         return {"rank": self.rank, "score": self.score, "text": p.text, "highlights": self.highlights,
                 "citation": citation}
 
