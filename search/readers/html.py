@@ -23,10 +23,10 @@ from __future__ import annotations
 import codecs
 import re
 
-from ..patterns import squash
 from ..settings import DocumentLimits
 from .base import ReadResult, clean
 from .html_fallback import read_whole_page
+from .titles import page_title
 
 SUFFIXES = (".html", ".htm")
 REQUIRES = "trafilatura"
@@ -38,7 +38,6 @@ _META = re.compile(rb"""<meta\b[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-
 # UTF-16 label inside the page itself cannot be true (the page was read as ASCII to find it).
 _LABELS = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252", "utf-16": "utf-8",
            "utf-16-le": "utf-8", "utf-16-be": "utf-8"}
-_SITE_SUFFIX = re.compile(r"\s+(?:\||–|—|-|::|·|»)\s+")
 _MAX_SEARCHES = 500    # blocks looked for as a substring of the extraction (each costs its length)
 _MAX_TAGS = 60_000     # trafilatura costs about 0.1 ms a tag (twice): beyond this the whole page is kept
 
@@ -62,12 +61,6 @@ def decode_html(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-def page_title(title: str) -> str:
-    """A ``<title>`` without the site's name after a separator (``|``, `` - ``, ``–``, ``::`` ...)."""
-    parts = _SITE_SUFFIX.split(squash(title))
-    return parts[0] if len(parts) > 1 and parts[0] else squash(title)
 
 
 def main_content(html: str) -> tuple[set[str], str] | None:

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 
 from ..patterns import squash
 from .base import Builder, ReadResult
+from .titles import page_title
 
 _MAX_OPEN = 64
 _SKIP = {"script", "style", "nav", "noscript", "template", "svg", "iframe", "object", "select", "button"}
@@ -149,8 +150,6 @@ class WholePage:
     first_h1: str
 
     def result(self, encoding: str) -> ReadResult:
-        from .html import page_title   # the site-suffix rule lives with the reader
-
         return self.blocks.render(self.first_h1 or page_title(self.title),
                                   encoding="" if encoding == "utf-8" else encoding)
 

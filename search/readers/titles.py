@@ -38,6 +38,19 @@ def clean_title(title: str) -> str:
     return parts[0] if len(parts) > 1 and parts[0] else squash(title)
 
 
+_PAGE_SUFFIX = re.compile(r"\s+(?:\||–|—|-|::|·|»)\s+")   # in a <title>, " - " parts the site's name too
+
+
+def page_title(title: str) -> str:
+    """A web page's ``<title>`` without the site's name after a separator (``|``, `` - ``, ``–``, ``::`` ...).
+
+    >>> page_title("Bin collections | Harbourside Council")
+    'Bin collections'
+    """
+    parts = _PAGE_SUFFIX.split(squash(title))
+    return parts[0] if len(parts) > 1 and parts[0] else squash(title)
+
+
 def is_noise(title: str, path: Path) -> bool:
     """True for a title no reader would use: a generator's artefact ("Microsoft Word - x.docx",
     "Document1"), a template's leftover ("Report template", "Click here to enter text"), or a
