@@ -186,7 +186,8 @@ def load(path: Path, seeds: Path, source: Source | None = None,
     except Exception as exc:  # a parser failing on a damaged file must not stop the build
         raise BadDocument(f"cannot extract its text ({type(exc).__name__}: {exc})") from exc
     if not result.text.strip():
-        raise BadDocument("no text: the file is empty or has no extractable text")
+        why = "; ".join(result.notes)   # a scanned PDF: which pages, and how to have them read by OCR
+        raise BadDocument(f"no text: {why}" if why else "no text: the file is empty or has no extractable text")
     notes = list(result.notes)
     if result.encoding:
         notes.append(f"decoded as {result.encoding}")
