@@ -105,3 +105,15 @@ def test_keyword_tokenisation_is_linear(name):
 def test_keyword_highlights_are_linear(name):
     stems = {"recommend", "x", "1", "ŵ", "fif", "a-a"}
     assert_linear(lambda t: keyword_ranges(t, stems), TOKEN_INPUTS[name])
+
+
+@pytest.mark.parametrize("name", ["labelled lines", "blank lines then numbered lines", "one unbroken line of words"])
+def test_the_document_page_layout_is_linear(name):
+    from search.model import Document
+    from web.layout import layout_document
+
+    def page(text):
+        outline = detect_outline(text)
+        layout_document(Document("d", "D", "", text, outline), chunk_text("d", text, outline, ChunkSettings(), len))
+
+    assert_linear(page, INPUTS[name])
