@@ -30,7 +30,7 @@ from .titles import page_title
 
 SUFFIXES = (".html", ".htm")
 REQUIRES = "trafilatura"
-VERSION = 2     # 2: main content only (trafilatura), the HTML standard's charset sniffing, titles without site suffixes
+VERSION = 3     # 2: main content only (trafilatura), the HTML standard's charset sniffing, titles without site suffixes; 3: furniture by class, id and role
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _META = re.compile(rb"""<meta\b[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)

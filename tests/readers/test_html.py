@@ -146,3 +146,16 @@ Comments must be in writing.</div>
     assert result.title == "Planning applications"
     assert "within 21 days of the notice being published.\nComments must be in writing." in result.text
     assert "Home" not in result.text and "All rights reserved" not in result.text
+
+
+def test_furniture_marked_only_by_class_id_or_role_is_left_out():
+    page = (b'<html><head><meta charset="utf-8"><title>Council tax bands - Eastmoor Borough Council</title></head><body>'
+            b'<div role="navigation">Home | Services</div><div class="content"><h1>Council tax bands</h1>'
+            b'<p>Your council tax band depends on the value of your home in 1991.</p>'
+            b'<div class="related"><h3>Related content</h3><ul><li>Bins</li></ul></div></div>'
+            b'<div class="cookie">This site uses cookies. <div>Accept cookies</div></div>'
+            b'<div id="feedback">Was this page helpful? Yes No</div><p>Band D is the average band.</p></body></html>')
+    result = read(".html", page)
+    assert "cookies" not in result.text and "helpful" not in result.text and "Related" not in result.text
+    assert "Home | Services" not in result.text
+    assert "value of your home in 1991" in result.text and "Band D is the average band." in result.text
