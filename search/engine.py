@@ -16,6 +16,7 @@ from .fusion import FusionSettings, fuse
 from .highlight import highlights
 from .model import Hit, Passage, SearchResponse, citation_url
 from .patterns import squash
+from .terms import nfkc
 from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
 from .stores.base import Candidates, Query, Store
 
@@ -67,7 +68,7 @@ class Engine:
         """The best ``k`` results for ``q`` (optionally only from ``docs``); BadQuery for bad input."""
         t0 = time.perf_counter()
         q, k, docs = validate_query(q, k, docs, self._doc_ids)
-        vector = self.encoder.encode_query(q)
+        vector = self.encoder.encode_query(q if q.isascii() else nfkc(q))   # full-width, ligatures: as typed plainly
         terms = self.store.query_terms(q)
         cands = self.store.candidates(Query(vector, terms, tuple(docs) if docs else None),
                                       max(self.fusion.candidates, 4 * k))
