@@ -107,6 +107,22 @@ def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
     return encoder.encode(unique, progress=progress)[[row[t] for t in texts]]
 
 
+def _embed_reporting(encoder: Encoder, texts: list[str], report) -> np.ndarray:
+    """As ``_embed``, one batch at a time, calling ``report(texts done)`` after each. The batches are
+    the ones one call would make (sentence-transformers sorts by length, longest first, then cuts
+    ``batch_size``), so every vector is bit-for-bit the same as from one call."""
+    if not texts:
+        return _embed(encoder, texts, False)
+    size = getattr(encoder, "batch_size", 32)
+    order = np.argsort([-len(t) for t in texts])
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    for a in range(0, len(texts), size):
+        rows = order[a:a + size]
+        out[rows] = _embed(encoder, [texts[i] for i in rows], False)
+        report(min(a + size, len(texts)))
+    return out
+
+
 def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunking: ChunkSettings = ChunkSettings(),
                 fusion: FusionSettings = FusionSettings(), represent: RepresentSettings = RepresentSettings(),
                 strict: bool = False, progress: bool = True,
@@ -232,8 +248,14 @@ def _embed_documents(docs: list[Prepared], encoder: Encoder, represent: Represen
             f"of {plural(len(docs), 'document')}")
     if on_progress:
         on_progress("passages", 0, len(dense_inputs))
-    vectors = _embed(encoder, dense_inputs, progress)
-    svectors = _embed(encoder, sentence_inputs, progress)
+    if on_progress:   # one bar over passages and sentences, counted in passages
+        total, both = len(dense_inputs), len(dense_inputs) + len(sentence_inputs)
+        vectors = _embed_reporting(encoder, dense_inputs, lambda n: on_progress("passages", n * total // both, total))
+        svectors = _embed_reporting(encoder, sentence_inputs,
+                                    lambda n: on_progress("passages", (len(dense_inputs) + n) * total // both, total))
+    else:
+        vectors = _embed(encoder, dense_inputs, progress)
+        svectors = _embed(encoder, sentence_inputs, progress)
     if on_progress:
         on_progress("passages", len(dense_inputs), len(dense_inputs))
     pv = sv = 0

@@ -1,14 +1,16 @@
-"""Command line: ``python -m search build|query|serve|eval|bench``. A thin adapter over the engine, like ``web/``."""
+"""Command line: ``python -m search build|query|serve|eval|calibrate|bench``. A thin adapter over the engine, like ``web/``."""
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
+import shutil
 import sys
 import textwrap
 from pathlib import Path
 
-from .errors import BadDocument, SearchError
+from .errors import BadDocument, IndexMissing, SearchError
 from .settings import DEFAULT_K, MAX_K, Settings
 
 
@@ -29,10 +31,56 @@ def cmd_build(args) -> int:
     from .stores import open_writer
 
     settings = _settings(args)
-    report = build_index(settings.seeds, open_writer(settings), load_encoder(settings, lazy=True), ChunkSettings(),
-                         strict=args.strict, progress=not args.quiet, limits=settings.limits())
+    import bm25s   # noqa: F401 -- it sets its logger to DEBUG when imported: quiet it after that
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    with BuildProgress(enabled=not args.quiet) as bar:
+        report = build_index(settings.seeds, open_writer(settings), load_encoder(settings, lazy=True), ChunkSettings(),
+                             strict=args.strict, progress=False, limits=settings.limits(), on_progress=bar.update,
+                             log=bar.write)
     print(report.summary())
     return 0
+
+
+class BuildProgress:
+    """The build's one progress bar on stderr: documents read, then passages embedded."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.bar = None
+        self.stage = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or not total:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            if self.bar is not None:
+                self.bar.close()
+            unit = "document" if stage == "documents" else "passage"
+            label = "reading" if stage == "documents" else "embedding"
+            width = min(100, shutil.get_terminal_size((80, 20)).columns or 80)   # a pty may report 0 columns
+            self.bar = tqdm(total=total, desc=label, unit=f" {unit}s", file=sys.stderr, ncols=width)
+            self.stage = stage
+        self.bar.n = done
+        self.bar.refresh()
+
+    def write(self, message: str) -> None:
+        """A log line that does not break the bar."""
+        if self.bar is not None:
+            from tqdm import tqdm
+
+            tqdm.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr)
 
 
 def cmd_query(args) -> int:
@@ -40,19 +88,28 @@ def cmd_query(args) -> int:
     from .engine import Engine
     from .stores import open_store
 
+    from .stores import has_index
+
     settings = _settings(args)
+    if not has_index(settings):   # say so before spending seconds on loading the model
+        raise IndexMissing(f"no index in {settings.index}: run `python -m search build` first")
     embedder = load_embedder(settings)
     engine = Engine(open_store(settings, embedder), CachedEncoder(embedder))
-    response = engine.search(args.question, args.k or settings.default_k, args.doc or None)
+    response = engine.search(args.question, args.k or settings.default_k, args.doc or None,
+                             min_confidence=args.min_confidence or 0.0)
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
         return 0
-    print(f"{len(response.results)} passages in {response.took_ms:.1f} ms (index {response.version})\n")
+    print(f"{len(response.results)} passages in {response.took_ms:.1f} ms (index {response.version}); "
+          f"match: {response.match}\n")
+    if response.match == "none":
+        print("No passage matches your question closely; these are the nearest.\n")
     for hit in response.results:
         p = hit.passage
         where = " › ".join(p.section) or "(before the first heading)"
-        print(f"{hit.rank:2d}. [{hit.score:.3f}] {hit.title}\n    § {where}\n    {p.doc_id} lines {p.line_start}–{p.line_end}"
-              f" (chars {p.start}–{p.end})")
+        lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}–{p.line_end}"
+        print(f"{hit.rank:2d}. [{hit.score:.3f}, confidence {hit.confidence:.2f}] {hit.title}\n    § {where}\n"
+              f"    {p.doc_id} {lines} (chars {p.start}–{p.end})")
         print(textwrap.indent(textwrap.fill(" ".join(p.text.split()), 96), "    > ") + "\n")
     return 0
 
@@ -74,12 +131,64 @@ def cmd_serve(args) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """Bad input found before any work: a one-line message, exit status 2."""
+
+
+def read_question_file(path: Path) -> list[dict]:
+    """A judged question file (dev.jsonl format), checked line by line; UsageError names the first problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"no such question file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the question file {path}: {exc}") from None
+    questions = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except ValueError:
+            raise UsageError(f"{path}, line {n}: not JSON (one question object per line, dev.jsonl format)") from None
+        if not (isinstance(q, dict) and isinstance(q.get("query"), str) and isinstance(q.get("gold"), list)
+                and all(isinstance(g, dict) and {"file", "quote", "grade"} <= set(g) for g in q["gold"])):
+            raise UsageError(f"{path}, line {n}: each question needs \"query\" and \"gold\" "
+                             "([{\"file\", \"quote\", \"grade\"}]), as in dev.jsonl")
+        questions.append(q)
+    if not questions:
+        raise UsageError(f"{path}: no questions")
+    return questions
+
+
 def cmd_eval(args) -> int:
     from .evaluate import evaluate_file, format_report
+    from .stores import has_index
 
+    read_question_file(Path(args.questions))   # before the model loads
     settings = _settings(args)
+    if not has_index(settings):
+        raise IndexMissing(f"no index in {settings.index}: run `python -m search build` first")
     report = evaluate_file(Path(args.questions), settings, k=args.k, seeds=Path(args.seeds) if args.seeds else None)
     print(json.dumps(report) if args.json else format_report(report))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibrate import calibrate
+    from .encoders import CachedEncoder
+    from .engine import Engine
+    from .stores import has_index, open_store
+
+    read_question_file(Path(args.dev))
+    if not Path(args.offtopic).is_file():
+        raise UsageError(f"no such file of off-topic questions: {args.offtopic}")
+    settings = _settings(args)
+    if not has_index(settings):
+        raise IndexMissing(f"no index in {settings.index}: run `python -m search build` first")
+    embedder = load_embedder(settings)
+    engine = Engine(open_store(settings, embedder), CachedEncoder(embedder))
+    print(json.dumps(calibrate(engine, Path(args.dev), Path(args.offtopic)), indent=2))
     return 0
 
 
@@ -110,6 +219,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("-k", type=int, help=f"how many passages (1-{MAX_K}; default {DEFAULT_K}, SEARCH_DEFAULT_K)")
     q.add_argument("--doc", action="append", help="only this document id (repeatable)")
     q.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    q.add_argument("--min-confidence", type=float, help="leave out results less confident than this (0 to 1)")
     q.set_defaults(func=cmd_query)
 
     s = sub.add_parser("serve", help="serve the web page and JSON API (builds the index first if missing)")
@@ -125,6 +235,14 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
 
+    c = sub.add_parser("calibrate", help="refit the confidence model on judged and off-topic questions")
+    c.add_argument("--dev", default=str(Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"),
+                   help="judged questions, dev.jsonl format (default: ../shared/eval/dev.jsonl)")
+    c.add_argument("--offtopic", default=str(Path(__file__).resolve().parents[1] / "tests" / "offtopic.txt"),
+                   help="off-topic questions, one a line (default: tests/offtopic.txt)")
+    paths(c, seeds=False)
+    c.set_defaults(func=cmd_calibrate)
+
     bench = sub.add_parser("bench", help="measure build, startup, latency, throughput, memory and scale")
     paths(bench, seeds=False)
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -134,12 +252,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Other libraries' progress bars and advice stay quiet: the build shows its own bar.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parser().parse_args(argv)
     if args.command != "serve":
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
     try:
         return args.func(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except BadDocument as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -8,17 +8,19 @@ The engine reads its store only through the ``Store`` protocol (``stores/base.py
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
+from .confidence import Signals, confidence, coverage, match_of
 from .errors import BadQuery
-from .fusion import FusionSettings, fuse
+from .fusion import FusionSettings, explain as explain_score, fuse_rows, score_parts
 from .highlight import highlights
 from .model import Hit, Passage, SearchResponse, citation_url
 from .patterns import squash
-from .terms import nfkc
 from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
 from .stores.base import Candidates, Query, Store
+from .terms import DEFAULT_STOPWORDS, nfkc, tokenize
 
 
 
@@ -48,6 +50,13 @@ def validate_query(q, k, docs, known=None) -> tuple[str, int, list[str] | None]:
     return q, k, docs
 
 
+def validate_min_confidence(value) -> float:
+    """``min_confidence`` as a float in [0, 1]; BadQuery otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise BadQuery("min_confidence must be a number from 0 to 1")
+    return float(value)
+
+
 class Engine:
     """Answers questions from one store version; safe to share between threads.
 
@@ -59,33 +68,53 @@ class Engine:
         self.encoder = encoder
         self.fusion = FusionSettings.from_dict(store.info().get("fusion", {}))
         self._doc_ids = frozenset(store.document_ids())
+        self._stopwords = store.info().get("keyword", {}).get("stopwords", DEFAULT_STOPWORDS)
 
     @property
     def version(self) -> str:
         return self.store.version
 
-    def search(self, q: str, k: int = DEFAULT_K, docs: list[str] | None = None) -> SearchResponse:
-        """The best ``k`` results for ``q`` (optionally only from ``docs``); BadQuery for bad input."""
+    def search(self, q: str, k: int = DEFAULT_K, docs: list[str] | None = None, explain: bool = False,
+               min_confidence: float = 0.0) -> SearchResponse:
+        """The best ``k`` results for ``q`` (optionally only from ``docs``); BadQuery for bad input.
+
+        Each hit carries its ``confidence`` (``confidence.py``) and, with ``explain``, the parts of
+        its score; the answer's ``match`` comes from the top result. ``min_confidence`` then drops
+        weaker results (ranks and ``match`` stay as ranked).
+        """
         t0 = time.perf_counter()
         q, k, docs = validate_query(q, k, docs, self._doc_ids)
+        min_confidence = validate_min_confidence(min_confidence)
         vector = self.encoder.encode_query(q if q.isascii() else nfkc(q))   # full-width, ligatures: as typed plainly
         terms = self.store.query_terms(q)
         cands = self.store.candidates(Query(vector, terms, tuple(docs) if docs else None),
                                       max(self.fusion.candidates, 4 * k))
         cands, also = collapse_duplicates(cands, self.store)
         stems = set(terms)
+        asked = tokenize([q], self._stopwords)[0]
+        parts = score_parts(cands, self.fusion) if len(cands.ids) else None
         hits = []
-        for rank, (ids, score) in enumerate(fuse(cands, k, self.fusion), start=1):
+        for rank, (rows, score, held) in enumerate(fuse_rows(cands, k, self.fusion), start=1):
+            ids = tuple(int(cands.ids[r]) for r in rows)
             passage, sentences, sims = self._joined(ids, vector)
             elsewhere = tuple(dict.fromkeys((p.doc_id, citation_url(p.doc_id, p.start, p.end))
                                             for p in self.store.passages(also.get(ids[0], ()))))
             doc = self.store.document(passage.doc_id)
             first, last = doc.page_at(passage.start), doc.page_at(max(passage.start, passage.end - 1))
             ocr = bool(doc.ocr_pages) and any(page in doc.ocr_pages for page in range(first or 0, (last or 0) + 1))
+            held_terms = set(self.store.query_terms(" ".join((passage.text, *passage.section))))
+            signals = Signals(float(cands.best_sentence[list(rows)].max()), float(cands.cosine[list(rows)].max()),
+                              coverage(asked, cands.term_rarity, held_terms))
+            why = explain_score(cands, parts, rows, score, held, self.fusion) if explain else None
+            if why is not None:
+                why["signals"] = signals.to_json()
             hits.append(Hit(rank, round(float(score), 4), passage, doc.title, first,
                             highlights(passage.text, sentences, sims, stems), joined=len(ids) > 1,
-                            last_page=last, ocr=ocr, also=elsewhere))
-        return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, hits)
+                            last_page=last, ocr=ocr, also=elsewhere, confidence=confidence(signals), explain=why))
+        match = match_of(hits[0].confidence if hits else None)
+        kept = [h for h in hits if h.confidence >= min_confidence]
+        return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, kept,
+                              match=match, min_confidence=min_confidence, explain=explain)
 
     def _joined(self, ids: tuple[int, ...], vector: np.ndarray) -> tuple[Passage, list[tuple[int, int]], np.ndarray]:
         """One passage, or neighbours of one paragraph joined into one span, with its sentences and their cosines."""
@@ -136,9 +165,10 @@ def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, di
             also.setdefault(int(cands.ids[kept]), []).append(int(cands.ids[row]))
     if keep.all():
         return cands, {}
-    return Candidates(cands.ids[keep], cands.cosine[keep], cands.best_sentence[keep], cands.bm25[keep],
-                      [d for d, k in zip(cands.doc_ids, keep) if k], cands.joins_previous[keep], cands.rarity,
-                      None if cands.identifier is None else cands.identifier[keep]), also
+    return replace(cands, ids=cands.ids[keep], cosine=cands.cosine[keep], best_sentence=cands.best_sentence[keep],
+                   bm25=cands.bm25[keep], doc_ids=[d for d, k in zip(cands.doc_ids, keep) if k],
+                   joins_previous=cands.joins_previous[keep],
+                   identifier=None if cands.identifier is None else cands.identifier[keep]), also
 
 
 def join_passages(passages: list[Passage], text: str) -> Passage:

@@ -166,6 +166,8 @@ class Hit:
     last_page: int | None = None   # the page where the passage ends, when it runs over a page break
     ocr: bool = False              # some of its text was recognised by OCR from a scanned page
     also: tuple[tuple[str, str], ...] = ()   # (doc id, url) of the same text in other places
+    confidence: float = 0.0        # calibrated match strength in [0, 1] (search/confidence.py)
+    explain: dict | None = None    # the parts of its score, when asked for (fusion.explain)
 
     def citation_url(self) -> str:
         p = self.passage
@@ -181,10 +183,13 @@ class Hit:
             citation["pages"] = [self.page, self.last_page or self.page]
         if self.ocr:
             citation["ocr"] = True
+        out = {"rank": self.rank, "score": self.score, "confidence": self.confidence, "text": p.text,
+               "highlights": self.highlights, "citation": citation}
         if self.also:
             citation["also"] = [{"doc": doc, "url": url} for doc, url in self.also]
-        return {"rank": self.rank, "score": self.score, "text": p.text, "highlights": self.highlights,
-                "citation": citation}
+        if self.explain is not None:
+            out["explain"] = self.explain
+        return out
 
 
 @dataclass(frozen=True)
@@ -196,8 +201,12 @@ class SearchResponse:
     took_ms: float
     version: str
     results: list[Hit]
+    match: str = "none"            # "strong" | "weak" | "none", from the top result's confidence
+    min_confidence: float = 0.0    # results below it were dropped
+    explain: bool = False          # each result carries ``explain``
 
     def to_json(self) -> dict:
         """The search answer of API.md."""
         return {"query": self.query, "k": self.k, "took_ms": self.took_ms, "index_version": self.version,
+                "match": self.match, "min_confidence": self.min_confidence, "explain": self.explain,
                 "results": [h.to_json() for h in self.results]}

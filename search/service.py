@@ -118,12 +118,12 @@ class SearchService:
             raise self._error
         return engine
 
-    def search(self, q, k=None, docs=None) -> SearchResponse:
+    def search(self, q, k=None, docs=None, explain: bool = False, min_confidence: float = 0.0) -> SearchResponse:
         engine = self.engine()
         if not self._slots.acquire(timeout=0.05):
             raise Overloaded("too many searches at once; retry in a moment")
         try:
-            return engine.search(q, self.settings.default_k if k is None else k, docs)
+            return engine.search(q, self.settings.default_k if k is None else k, docs, explain, min_confidence)
         finally:
             self._slots.release()
 

@@ -201,3 +201,64 @@ def test_the_keyboard_alone_reaches_everything_with_a_visible_focus(open_page):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/doc/.+#p-\d+-\d+$"))
     expect(page.locator(f"#{urlsplit(page.url).fragment}")).to_be_focused()
+
+
+def test_a_cited_passage_keeps_the_title_and_its_section_in_view(open_page):
+    page = open_page()
+    search(page)
+    first = page.locator("li.result").first
+    section = first.locator(".section").inner_text().removeprefix("§ ").strip()
+    title = first.locator("h3.title").inner_text()
+    first.locator("a.open").click()
+    page.wait_for_url(re.compile(r"/doc/.+\?.*span=\d+-\d+.*#p-\d+-\d+$"))
+    bar = page.locator("#reading-bar")
+    expect(bar).to_be_in_viewport()
+    expect(bar).to_contain_text(title)
+    expect(page.locator("#reading-section")).to_have_text("§ " + section)
+    current = page.locator('nav.toc a[aria-current="location"]')
+    expect(current).to_have_count(1)
+    assert section.endswith(current.inner_text().rstrip("…").strip()[:20]) or current.inner_text() in section
+    page.mouse.wheel(0, 2500)   # reading on: the bar stays at the top
+    page.wait_for_timeout(300)
+    expect(bar).to_be_in_viewport()
+    page.screenshot(path=str(SHOTS / "document-reading-bar.png"))
+
+
+def test_a_bare_fragment_link_also_shows_the_section(open_page):
+    page = open_page()
+    page.goto("/api/search?q=" + quote(QUESTION))
+    hit = page.evaluate("() => JSON.parse(document.body.innerText).results[0].citation")
+    page.goto(f"/doc/{hit['doc']}#p-{hit['start']}-{hit['end']}")
+    expect(page.locator("#reading-bar")).to_be_in_viewport()
+    expect(page.locator("#reading-section")).to_have_text("§ " + " › ".join(hit["section"]))
+    expect(page.locator('nav.toc a[aria-current="location"]')).to_have_count(1)
+
+
+def test_without_javascript_the_server_marks_the_section_of_the_span(browser, real_server):
+    context = browser.new_context(viewport=DESKTOP, base_url=real_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/api/search?q=" + quote(QUESTION))
+        hit = __import__("json").loads(page.locator("body").inner_text())["results"][0]["citation"]
+        page.goto(f"/doc/{hit['doc']}?span={hit['start']}-{hit['end']}#p-{hit['start']}-{hit['end']}")
+        expect(page.locator("#reading-bar")).to_be_visible()
+        expect(page.locator("#reading-bar")).to_contain_text(hit["title"])
+        expect(page.locator("#reading-section")).to_have_text("§ " + " › ".join(hit["section"]))
+        expect(page.locator('nav.toc a[aria-current="location"]')).to_have_count(1)
+    finally:
+        context.close()
+
+
+def test_a_nonsense_question_says_nothing_matches_and_results_explain_themselves(open_page):
+    page = open_page()
+    search(page, "xyzzyqwv flurble")
+    note = page.locator(".message.no-match")
+    expect(note).to_contain_text("No passage matches your question closely")
+    assert note.evaluate("n => !!(n.compareDocumentPosition(document.querySelector('ol.results')) & 4)")
+    page.goto("/?q=" + quote(QUESTION))
+    expect(page.locator(".message.no-match")).to_have_count(0)
+    why = page.locator("details.why").first
+    why.locator("summary").click()
+    expect(why).to_contain_text("Meaning part")
+    expect(why).to_contain_text("Keyword part")
+    expect(page.locator(".strength").first).to_contain_text("close match")

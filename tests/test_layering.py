@@ -19,9 +19,9 @@ TIERS = [
      "search.represent", "search.documents"),
     ("search.encoders",),
     ("search.stores",),
-    ("search.fusion", "search.highlight"),
+    ("search.fusion", "search.highlight", "search.confidence"),
     ("search.prepare", "search.engine", "search.build"),
-    ("search.service", "search.evaluate", "search.bench", "search.layout"),
+    ("search.service", "search.evaluate", "search.calibrate", "search.bench", "search.layout"),
     ("search.cli", "search.__main__", "web"),
 ]
 

@@ -175,7 +175,7 @@ def test_a_question_that_is_not_utf8_is_refused_not_searched_as_replacement_char
 
 
 def test_no_results_says_so_and_offers_every_document(client, tiny_service, monkeypatch):
-    monkeypatch.setattr(tiny_service, "search", lambda q, k=None, docs=None: SearchResponse(q, 10, 0.4, "v", []))
+    monkeypatch.setattr(tiny_service, "search", lambda q, k=None, docs=None, **options: SearchResponse(q, 10, 0.4, "v", []))
     page = get(client, "/", query_string={"q": "zebras", "doc": "beta.md"})
     message = page.find("div", "message")[0]
     assert "No passages match" in message[2]

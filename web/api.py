@@ -58,6 +58,45 @@ def parse_k(value):
     return value
 
 
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
+
+
+def parse_explain(value) -> bool:
+    """``explain`` as JSON true/false or query-string text ("true", "1", "false", "0"); else a 400."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ApiError(400, "explain must be true or false")
+
+
+def parse_min_confidence(value) -> float:
+    """``min_confidence`` as a number from 0 to 1 (JSON number or query-string text); else a 400."""
+    if value is None:
+        return 0.0
+    if isinstance(value, str):
+        try:
+            value = float(value) if value.strip() else None
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ApiError(400, "min_confidence must be a number from 0 to 1")
+    return float(value)
+
+
+def search_options() -> tuple[bool, float]:
+    """(explain, min_confidence) from the query string (GET) or the JSON body (POST, kept by ``search_params``)."""
+    if request.method == "POST":
+        body = g.search_body
+        return parse_explain(body.get("explain")), parse_min_confidence(body.get("min_confidence"))
+    for name in ("explain", "min_confidence"):
+        if len(request.args.getlist(name)) > 1:
+            raise ApiError(400, f"{name} is given more than once")
+    return parse_explain(request.args.get("explain")), parse_min_confidence(request.args.get("min_confidence"))
+
+
 def search_params() -> tuple:
     """(q, k, docs) from the query string (GET) or a JSON object body (POST)."""
     if request.method == "POST":
@@ -70,6 +109,7 @@ def search_params() -> tuple:
             raise ApiError(400, _JSON_BODY) from None
         if not isinstance(body, dict):
             raise ApiError(400, "malformed JSON body: it must be an object like {\"q\": \"...\", \"k\": 10}")
+        g.search_body = body
         q, k, docs = body.get("q"), body.get("k"), body.get("doc")
         if q is not None and not isinstance(q, str):
             raise ApiError(400, "q must be a string")
@@ -92,7 +132,8 @@ def search():
     q, k, docs = search_params()
     g.q_chars = len(q) if isinstance(q, str) else None
     validate_query(q, service().settings.default_k if k is None else k, docs)   # a bad request is a 400 before anything else
-    response = service().search(q, k, docs)
+    explain, min_confidence = search_options()
+    response = service().search(q, k, docs, explain, min_confidence)
     g.result_count = len(response.results)
     return jsonify(response.to_json())
 

@@ -16,6 +16,11 @@ def openapi_spec() -> dict:
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K}},
         {"name": "doc", "in": "query", "required": False, "description": "document ids to search only",
          "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True},
+        {"name": "min_confidence", "in": "query", "required": False,
+         "description": "leave out results whose confidence is below this",
+         "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0}},
+        {"name": "explain", "in": "query", "required": False, "description": "add the parts of each score",
+         "schema": {"type": "boolean", "default": False}},
     ]
     search_answer = {"200": {"description": "ranked passages",
                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchAnswer"}}}},
@@ -70,7 +75,9 @@ def openapi_spec() -> dict:
                 "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "nullable": True,
                       "description": "null or absent: 10"},
                 "doc": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "nullable": True,
-                        "description": "null, absent or []: every document"}}},
+                        "description": "null, absent or []: every document"},
+                "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "nullable": True},
+                "explain": {"type": "boolean", "nullable": True}}},
             "Highlight": {"type": "object", "required": ["start", "end", "kind"], "properties": {
                 "start": {"type": "integer"}, "end": {"type": "integer"},
                 "kind": {"type": "string", "enum": ["answer", "keyword"]}}},
@@ -90,11 +97,16 @@ def openapi_spec() -> dict:
                 "url": {"type": "string"}}},
             "Result": {"type": "object", "required": ["rank", "score", "text", "citation", "highlights"], "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "text": {"type": "string"},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                               "description": "calibrated match strength, comparable across questions"},
+                "explain": {"type": "object", "description": "the parts of the score (explain=true only)"},
                 "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
                 "citation": {"$ref": "#/components/schemas/Citation"}}},
             "SearchAnswer": {"type": "object", "required": ["query", "k", "took_ms", "results"], "properties": {
                 "query": {"type": "string"}, "k": {"type": "integer"}, "took_ms": {"type": "number"},
                 "index_version": {"type": "string"},
+                "match": {"type": "string", "enum": ["strong", "weak", "none"]},
+                "min_confidence": {"type": "number"}, "explain": {"type": "boolean"},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}},
             "Health": {"type": "object", "required": ["status"], "properties": {
                 "status": {"type": "string"}, "index_version": {"type": "string"}, "built_at": {"type": "string"},

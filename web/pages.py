@@ -1,20 +1,24 @@
 """HTML pages: the search page and the document page. They work without JavaScript."""
 from __future__ import annotations
 
+import bisect
 from urllib.parse import parse_qs
 
 from flask import Blueprint, g, render_template, request, url_for
 
 from search.errors import IndexMismatch, IndexMissing, SearchError
 from .layout import layout_document, outline_of
+from search.confidence import STRONG, WEAK, match_of
 from search.model import passage_anchor
 
-from .api import document_summary, parse_k, query_string_is_utf8, service
+from .api import document_summary, parse_k, parse_min_confidence, query_string_is_utf8, service
 from .errors import ApiError
 
 bp = Blueprint("pages", __name__)
 
-SEARCH_PARAMS = ("q", "k", "doc")   # all the search page reads, so all a back link may carry
+SEARCH_PARAMS = ("q", "k", "doc", "min_confidence")   # all the search page reads, so all a back link may carry
+STRENGTH_LABELS = {"strong": "close match", "weak": "weak match", "none": "not a close match"}
+CONFIDENCE_CHOICES = (("", "every result"), (str(WEAK), "close and weak matches"), (str(STRONG), "close matches only"))
 
 
 def marked_segments(text: str, highlights: list[dict]) -> list[tuple[str, str]]:
@@ -48,14 +52,16 @@ def back_link(query_string: str) -> str:
 def search_page():
     q = request.args.get("q", "")
     context = {"q": q, "k": request.args.get("k", ""), "selected": request.args.getlist("doc"), "results": None,
-               "error": None, "documents": [], "took_ms": None}
+               "error": None, "documents": [], "took_ms": None, "match": None,
+               "min_confidence": request.args.get("min_confidence", ""), "confidence_choices": CONFIDENCE_CHOICES}
     try:
         query_string_is_utf8()
         store = service().engine().store
         context["documents"] = [document_summary(store, d) for d in store.document_ids()]
         if "q" in request.args:
             docs = [d for d in context["selected"] if d] or None
-            response = service().search(q, parse_k(request.args.get("k")), docs)
+            response = service().search(q, parse_k(request.args.get("k")), docs, explain=True,
+                                        min_confidence=parse_min_confidence(request.args.get("min_confidence") or None))
     except (SearchError, ApiError) as exc:
         unavailable = isinstance(exc, (IndexMissing, IndexMismatch))
         context["error"] = {"status": exc.status, "message": str(exc), "blank": not q.strip(), "unavailable": unavailable}
@@ -67,11 +73,13 @@ def search_page():
         context["results"] = [{
             "hit": h, "segments": marked_segments(h.passage.text, h.highlights),
             "lines": line_range(h.passage.line_start, h.passage.line_end), "citation": citation_text(h),
+            "strength": match_of(h.confidence), "strength_label": STRENGTH_LABELS[match_of(h.confidence)],
             "open_url": url_for("pages.document_page", doc_id=h.passage.doc_id, back=back,
-                                span=f"{h.passage.start}-{h.passage.end}" if h.joined else None)
+                                span=f"{h.passage.start}-{h.passage.end}")
                         + "#" + passage_anchor(h.passage.start, h.passage.end),
         } for h in response.results]
         context["took_ms"] = response.took_ms
+        context["match"] = response.match
     return render_template("search.html", **context)
 
 
@@ -83,5 +91,34 @@ def document_page(doc_id: str):
         return render_template("error.html", status=404, message="There is no such document in the index."), 404
     passages = engine.document_passages(doc_id, request.args.get("span"))
     back = request.args.get("back")
+    reading = reading_position(doc, request.args.get("span"))
     return render_template("document.html", doc=doc, segments=layout_document(doc, passages), outline=outline_of(doc),
-                           back_url=back_link(back) if back else None)
+                           back_url=back_link(back) if back else None, reading=reading,
+                           sections=section_labels(doc, [p.start for p in passages]))
+
+
+def section_labels(doc, offsets: list[int]) -> dict[int, dict]:
+    """The section holding each offset: its path as text ("A › B") and its heading's anchor ("h-START")."""
+    starts = [h.start for h in doc.outline]
+    out = {}
+    for offset in offsets:
+        i = bisect.bisect_right(starts, offset) - 1
+        out[offset] = {"path": " › ".join(doc.outline.headings[i].path) if i >= 0 else "",
+                       "anchor": f"h-{starts[i]}" if i >= 0 else ""}
+    return out
+
+
+def section_label(doc, offset: int) -> dict:
+    return section_labels(doc, [offset])[offset]
+
+
+def reading_position(doc, span: str | None) -> dict | None:
+    """The section of the cited span ``START-END`` (from ``?span=``), or None: the bar and the contents
+    list then show it without JavaScript."""
+    try:
+        start, end = (int(x) for x in (span or "").split("-"))
+    except ValueError:
+        return None
+    if not 0 <= start < end <= len(doc.text):
+        return None
+    return {**section_label(doc, start), "fragment": passage_anchor(start, end)}

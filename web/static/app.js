@@ -37,11 +37,25 @@ function setUpCopyButtons() {
   });
 }
 
+// The sticky bar and the contents list follow the cited passage (the server already marks the
+// one named by ?span=; a bare #p-START-END fragment reaches only this script).
+function showReadingPosition(passage) {
+  const bar = document.getElementById("reading-bar");
+  const section = document.getElementById("reading-section");
+  if (!bar || !section) return;
+  section.textContent = passage.dataset.section ? "§ " + passage.dataset.section : "Before the first heading";
+  bar.hidden = false;
+  document.querySelectorAll("nav.toc a[aria-current]").forEach((a) => a.removeAttribute("aria-current"));
+  const link = passage.dataset.heading && document.querySelector(`nav.toc a[href="#${passage.dataset.heading}"]`);
+  if (link) link.setAttribute("aria-current", "location");
+}
+
 function showCitedPassage() {
   const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
   if (!target || !target.classList.contains("passage")) return;
   document.querySelectorAll(".passage.cited").forEach((el) => el.classList.remove("cited"));
   target.classList.add("cited");
+  showReadingPosition(target);
   target.scrollIntoView({block: "start"});
   target.focus({preventScroll: true});
 }

@@ -130,6 +130,7 @@ class FolderStore:
             joins_previous=self._joins[ids],
             rarity=self.keyword.rarity(query.terms) if query.terms else 0.0,
             identifier=self.keyword.identifier_match(query.terms, ids),
+            term_rarity=self.keyword.term_rarity(query.terms),
         )
 
     def _best_sentence(self, ids: np.ndarray, vector: np.ndarray) -> np.ndarray:

@@ -121,6 +121,14 @@ class KeywordIndex:
             held &= (passages[at] == ids) if len(passages) else False
         return held.astype(np.float32)
 
+    def term_rarity(self, terms: list[str]) -> dict[str, float]:
+        """Each known term's normalised idf, 0 (in every passage) to 1 (in one)."""
+        if not terms or self.count < 2:
+            return {}
+        df = np.array([self._doc_freq[self.vocab[t]] for t in terms], dtype=np.float64)
+        idf = np.clip(np.log((self.count + 1) / (df + 0.5)) / np.log(self.count + 1), 0, 1)
+        return {t: float(r) for t, r in zip(terms, idf)}
+
     def rarity(self, terms: list[str]) -> float:
         """Mean normalised idf of the question's known terms, 0 (common) to 1 (unique)."""
         if not terms or self.count < 2:
