@@ -27,6 +27,8 @@ TIERS = [
 
 
 def tier(module: str) -> int:
+    if module == "search":   # the package itself: public names, loaded lazily (search/__init__.py)
+        return 0
     for number, prefixes in enumerate(TIERS):
         if any(module == p or module.startswith(p + ".") for p in prefixes):
             return number
