@@ -36,6 +36,8 @@ from .stores import open_writer
 from .stores.base import DocumentParts, LiveVersion, StoreWriter
 from .terms import DEFAULT_STOPWORDS
 
+LARGE_DOCUMENT = 400   # passages: a document this large is embedded on its own, within its time budget
+EMBED_RUN = 64         # passages embedded at a time between checks of that budget
 KEYWORD_PARAMS = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": DEFAULT_STOPWORDS}
 
 
@@ -97,9 +99,14 @@ def _same_settings(live: LiveVersion, fusion: FusionSettings) -> bool:
 
 
 def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
+    """float32 [len(texts), dim]; a text that repeats (boilerplate, a repeated line) is encoded once."""
     if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32)
-    return encoder.encode(texts, progress=progress)
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == len(texts):
+        return encoder.encode(texts, progress=progress)
+    row = {text: i for i, text in enumerate(unique)}
+    return encoder.encode(unique, progress=progress)[[row[t] for t in texts]]
 
 
 def _embed_reporting(encoder: Encoder, texts: list[str], report) -> np.ndarray:
@@ -152,7 +159,11 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
             report.seconds = time.perf_counter() - t0
             return report
 
-        parts.update(_embed_documents(fresh, encoder, represent, progress, log, on_progress))
+        large = [p for p in fresh if len(p.passages) > LARGE_DOCUMENT]
+        for prepared in large:   # each within its own time budget, so one file cannot hold the build up
+            parts[prepared.document.doc_id] = _embed_within_budget(prepared, encoder, represent, limits.seconds, report)
+        parts.update(_embed_documents([p for p in fresh if len(p.passages) <= LARGE_DOCUMENT], encoder, represent,
+                                      progress, log, on_progress))
         ordered = [parts[d] for d in sorted(parts)]
         titles = {part.document.doc_id: part.document.title for part in ordered}
         keyword_texts = [keyword_text(p, titles[p.doc_id], represent) for part in ordered for p in part.passages]
@@ -226,6 +237,25 @@ def _read_seeds(seeds: Path, writer: StoreWriter, live: LiveVersion, report: Bui
 def _skip(report: BuildReport, log, doc_id: str, why: str) -> None:
     report.skipped.append((doc_id, why))
     log(f"skipped {doc_id}: {why}")
+
+
+def _embed_within_budget(prepared: Prepared, encoder: Encoder, represent: RepresentSettings, seconds: float,
+                         report: BuildReport) -> DocumentParts:
+    """A large document's vectors, a run of passages at a time, until its time budget runs out: the
+    passages embedded by then are kept and the report says how many were left out."""
+    doc, t0 = prepared.document, time.monotonic()
+    vectors, svectors, done = [], [], 0
+    while done < len(prepared.passages) and (done == 0 or time.monotonic() - t0 < seconds):
+        run = slice(done, done + EMBED_RUN)
+        passages, sentences = prepared.passages[run], prepared.sentences[run]
+        vectors.append(_embed(encoder, [dense_text(p, doc.title, represent) for p in passages], False))
+        svectors.append(_embed(encoder, [p.text[a:b] for p, ss in zip(passages, sentences) for a, b in ss], False))
+        done += len(passages)
+    if done < len(prepared.passages):
+        report.notes.append((doc.doc_id, f"only the first {done:,} of {len(prepared.passages):,} passages indexed: "
+                                         f"embedding took longer than the doc_seconds bound of {seconds:g} s"))
+    return DocumentParts(doc, prepared.passages[:done], prepared.sentences[:done],
+                         np.concatenate(vectors), np.concatenate(svectors))
 
 
 def _embed_documents(docs: list[Prepared], encoder: Encoder, represent: RepresentSettings,

@@ -18,7 +18,7 @@ from typing import Callable
 
 from .model import Outline, Passage
 from .patterns import BULLET_CLASS
-from .sentences import all_sentences, remember_headings, sentence_spans
+from .sentences import all_sentences, sentence_spans
 
 __all__ = ["ChunkSettings", "Passage", "chunk_text", "paragraph_units", "sentence_spans"]
 
@@ -85,18 +85,24 @@ class _Lines:
 
 def chunk_text(doc_id: str, text: str, outline: Outline, settings: ChunkSettings,
                count_tokens: TokenCounter) -> list[Passage]:
-    """Passages of one document, section by section; a section holding only its heading is skipped.
+    """Passages of one document, section by section.
 
-    The heading opening a section joins the passage of the body text after it.
+    The heading opening a section joins the passage of the body text after it. A section holding
+    only its heading is skipped when a section nested under it follows (its words are in that
+    section's path); otherwise (the last line of a document, a heading between two siblings) its
+    text forms a passage, so nothing a reader sees is left out of the index.
     """
-    remember_headings(text, outline.headings)   # sentence_spans leaves these lines out of answers
     lines = _Lines(text)
     passages: list[Passage] = []
     heading_ends = {h.start: h.end for h in outline.headings}
-    for s, e, path in outline.spans(len(text)):
+    spans = outline.spans(len(text))
+    for n, (s, e, path) in enumerate(spans):
         head_end = heading_ends.get(s)
         if head_end is not None and (head_end >= e or text[head_end:e].isspace()):
-            continue
+            after = spans[n + 1][2] if n + 1 < len(spans) else ()
+            if len(after) > len(path) and after[:len(path)] == path:
+                continue
+            head_end = None   # the heading is all there is: it is the passage
         for a, b in _Packer(text, settings, count_tokens).pack(s, e, head_end):
             if not _has_alnum(text, a, b):
                 continue   # punctuation only (a rule, a run of dots): nothing to find

@@ -186,7 +186,8 @@ def load(path: Path, seeds: Path, source: Source | None = None,
     except Exception as exc:  # a parser failing on a damaged file must not stop the build
         raise BadDocument(f"cannot extract its text ({type(exc).__name__}: {exc})") from exc
     if not result.text.strip():
-        raise BadDocument("no text: the file is empty or has no extractable text")
+        why = "; ".join(result.notes)   # a scanned PDF: which pages, and how to have them read by OCR
+        raise BadDocument(f"no text: {why}" if why else "no text: the file is empty or has no extractable text")
     notes = list(result.notes)
     if result.encoding:
         notes.append(f"decoded as {result.encoding}")
@@ -194,7 +195,8 @@ def load(path: Path, seeds: Path, source: Source | None = None,
     if result.headings_known:
         outline = marked_outline(result.text, [b for b in result.blocks if b.kind == "heading"], limits, notes)
     else:
-        outline = bounded_outline(detect_outline(_masked(result)), limits, notes)
+        outline = bounded_outline(detect_outline(_masked(result), limits.max_headings + 1, limits.max_heading_depth + 1),
+                                  limits, notes)
     document = Document(doc_id=source.doc_id, title=derive_title(result.text, outline, path, result.title),
                         fingerprint=source.fingerprint, text=result.text, outline=outline, pages=result.pages,
                         blocks=result.blocks, ocr_pages=result.ocr_pages)

@@ -8,6 +8,7 @@ The engine reads its store only through the ``Store`` protocol (``stores/base.py
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -15,10 +16,11 @@ from .confidence import Signals, confidence, coverage, match_of
 from .errors import BadQuery
 from .fusion import FusionSettings, explain as explain_score, fuse_rows, score_parts
 from .highlight import highlights
-from .model import Hit, Passage, SearchResponse
+from .model import Hit, Passage, SearchResponse, citation_url
+from .patterns import squash
 from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
-from .stores.base import Query, Store
-from .terms import DEFAULT_STOPWORDS, tokenize
+from .stores.base import Candidates, Query, Store
+from .terms import DEFAULT_STOPWORDS, nfkc, tokenize
 
 
 
@@ -83,10 +85,11 @@ class Engine:
         t0 = time.perf_counter()
         q, k, docs = validate_query(q, k, docs, self._doc_ids)
         min_confidence = validate_min_confidence(min_confidence)
-        vector = self.encoder.encode_query(q)
+        vector = self.encoder.encode_query(q if q.isascii() else nfkc(q))   # full-width, ligatures: as typed plainly
         terms = self.store.query_terms(q)
         cands = self.store.candidates(Query(vector, terms, tuple(docs) if docs else None),
                                       max(self.fusion.candidates, 4 * k))
+        cands, also = collapse_duplicates(cands, self.store)
         stems = set(terms)
         asked = tokenize([q], self._stopwords)[0]
         parts = score_parts(cands, self.fusion) if len(cands.ids) else None
@@ -94,6 +97,8 @@ class Engine:
         for rank, (rows, score, held) in enumerate(fuse_rows(cands, k, self.fusion), start=1):
             ids = tuple(int(cands.ids[r]) for r in rows)
             passage, sentences, sims = self._joined(ids, vector)
+            elsewhere = tuple(dict.fromkeys((p.doc_id, citation_url(p.doc_id, p.start, p.end))
+                                            for p in self.store.passages(also.get(ids[0], ()))))
             doc = self.store.document(passage.doc_id)
             first, last = doc.page_at(passage.start), doc.page_at(max(passage.start, passage.end - 1))
             ocr = bool(doc.ocr_pages) and any(page in doc.ocr_pages for page in range(first or 0, (last or 0) + 1))
@@ -105,7 +110,7 @@ class Engine:
                 why["signals"] = signals.to_json()
             hits.append(Hit(rank, round(float(score), 4), passage, doc.title, first,
                             highlights(passage.text, sentences, sims, stems), joined=len(ids) > 1,
-                            last_page=last, ocr=ocr, confidence=confidence(signals), explain=why))
+                            last_page=last, ocr=ocr, also=elsewhere, confidence=confidence(signals), explain=why))
         match = match_of(hits[0].confidence if hits else None)
         kept = [h for h in hits if h.confidence >= min_confidence]
         return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, kept,
@@ -138,6 +143,32 @@ class Engine:
             return passages
         text = self.store.document(doc_id).text
         return passages[:first] + [join_passages(passages[first:last + 1], text)] + passages[last + 1:]
+
+
+def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, dict[int, list[int]]]:
+    """The candidates with each repeated passage text kept once (the lowest id: the first document
+    in id order), and for each kept passage the ids of the same text elsewhere ("also in").
+
+    Texts are compared with white space squashed and case folded, so a paragraph copied into
+    several documents, or a byte-identical document, takes one place on a page of results.
+    """
+    if len(cands.ids) < 2:
+        return cands, {}
+    first: dict[str, int] = {}
+    also: dict[int, list[int]] = {}
+    keep = np.ones(len(cands.ids), dtype=bool)
+    for row, passage in enumerate(store.passages(cands.ids)):
+        key = squash(passage.text).casefold()
+        kept = first.setdefault(key, row)
+        if kept != row:
+            keep[row] = False
+            also.setdefault(int(cands.ids[kept]), []).append(int(cands.ids[row]))
+    if keep.all():
+        return cands, {}
+    return replace(cands, ids=cands.ids[keep], cosine=cands.cosine[keep], best_sentence=cands.best_sentence[keep],
+                   bm25=cands.bm25[keep], doc_ids=[d for d, k in zip(cands.doc_ids, keep) if k],
+                   joins_previous=cands.joins_previous[keep],
+                   identifier=None if cands.identifier is None else cands.identifier[keep]), also
 
 
 def join_passages(passages: list[Passage], text: str) -> Passage:

@@ -20,6 +20,7 @@ class FusionSettings:
     candidates: int = 100          # passages taken from each retriever before fusion
     max_doc_share: float = 0.7     # most of a page one document may fill while others qualify; 0 is off
     other_doc_min: float = 0.5     # another document qualifies with at least this share of the best score
+    identifier_weight: float = 0.25  # added when a passage holds every identifier or figure the question names
 
     @classmethod
     def from_dict(cls, d: dict) -> "FusionSettings":
@@ -41,7 +42,7 @@ def _minmax(x: np.ndarray) -> np.ndarray:
 class ScoreParts:
     """How fusion scored every candidate (arrays parallel to ``Candidates.ids``).
 
-    ``score == dense_weight * dense_scaled + (1 - dense_weight) * keyword_scaled`` for every row.
+    ``score == dense_weight * dense_scaled + (1 - dense_weight) * keyword_scaled + identifier`` for every row.
     """
 
     dense: np.ndarray            # float [n]: the dense score, (1 - s) * cosine + s * best_sentence
@@ -49,6 +50,8 @@ class ScoreParts:
     keyword_scaled: np.ndarray   # float [n]: BM25 divided by the best BM25 (0 without keyword matches)
     dense_weight: float          # the weight of meaning for this question (keywords get the rest)
     score: np.ndarray            # float [n]: the fused score
+    identifier: np.ndarray | None = None   # float [n]: ``identifier_weight`` where the passage holds every
+                                           # identifier or figure the question names, else 0
 
 
 def score_parts(cands: Candidates, settings: FusionSettings) -> ScoreParts:
@@ -56,7 +59,9 @@ def score_parts(cands: Candidates, settings: FusionSettings) -> ScoreParts:
 
     The dense score (``sentence_weight`` of it from the best sentence) is min-max scaled over the
     candidates, BM25 is divided by its best, and the two are mixed by ``dense_weight``; with no
-    keyword match the dense score alone ranks.
+    keyword match the dense score alone ranks. A passage holding every identifier or figure the
+    question names ("recommendation 3", "CP1/2013", "7%") gains ``identifier_weight``, so the exact
+    item ranks above neighbours that read alike.
     """
     cos = cands.cosine
     if settings.sentence_weight:
@@ -69,7 +74,13 @@ def score_parts(cands: Candidates, settings: FusionSettings) -> ScoreParts:
         w = 1.0
     dense_scaled = _minmax(cos)
     kw_scaled = kw / kw.max() if kw.any() else kw
-    return ScoreParts(cos, dense_scaled, kw_scaled, w, w * dense_scaled + (1 - w) * kw_scaled)
+    score = w * dense_scaled + (1 - w) * kw_scaled
+    bonus = None
+    if settings.identifier_weight and cands.identifier is not None and cands.identifier.any():
+        # "recommendation 3" means that item, not its neighbours 4 and 13 that read the same
+        bonus = settings.identifier_weight * cands.identifier
+        score = score + bonus
+    return ScoreParts(cos, dense_scaled, kw_scaled, w, score, bonus)
 
 
 def fuse(cands: Candidates, k: int, settings: FusionSettings) -> list[tuple[tuple[int, ...], float]]:
@@ -137,11 +148,12 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 def explain(cands: Candidates, parts: ScoreParts, rows: tuple[int, ...], score: float, held: bool,
             settings: FusionSettings) -> dict:
     """The parts of one result's fused score (API.md ``explain``): ``parts.dense + parts.keyword +
-    parts.adjustment == fused``. A joined result scores as its best passage (``rows`` are candidate rows)."""
+    parts.identifier + parts.adjustment == fused``. A joined result scores as its best passage (``rows`` are candidate rows)."""
     best = max(rows, key=lambda r: parts.score[r])
     w = parts.dense_weight
     dense_part, keyword_part = w * float(parts.dense_scaled[best]), (1 - w) * float(parts.keyword_scaled[best])
     bm25 = float(cands.bm25[best])
+    bonus = float(parts.identifier[best]) if parts.identifier is not None else 0.0
     return {
         "candidates": len(cands.ids),
         "dense": {"cosine": round(float(cands.cosine[best]), 6), "cosine_rank": int(_ranks(cands.cosine)[best]),
@@ -152,8 +164,8 @@ def explain(cands: Candidates, parts: ScoreParts, rows: tuple[int, ...], score: 
         "keyword": {"bm25": round(bm25, 6), "rank": int(_ranks(cands.bm25)[best]) if bm25 > 0 else None,
                     "scaled": round(float(parts.keyword_scaled[best]), 6)},
         "weights": {"dense": round(w, 6), "keyword": round(1 - w, 6), "sentence": settings.sentence_weight},
-        "parts": {"dense": round(dense_part, 6), "keyword": round(keyword_part, 6),
-                  "adjustment": round(score - dense_part - keyword_part, 6)},
+        "parts": {"dense": round(dense_part, 6), "keyword": round(keyword_part, 6), "identifier": round(bonus, 6),
+                  "adjustment": round(score - dense_part - keyword_part - bonus, 6)},
         "fused": round(score, 6),
         "joined_passages": len(rows),
         "held_back_by_document_share": held,

@@ -165,6 +165,7 @@ class Hit:
     joined: bool = False    # neighbouring passages of one paragraph shown as one result
     last_page: int | None = None   # the page where the passage ends, when it runs over a page break
     ocr: bool = False              # some of its text was recognised by OCR from a scanned page
+    also: tuple[tuple[str, str], ...] = ()   # (doc id, url) of the same text in other places
     confidence: float = 0.0        # calibrated match strength in [0, 1] (search/confidence.py)
     explain: dict | None = None    # the parts of its score, when asked for (fusion.explain)
 
@@ -184,6 +185,8 @@ class Hit:
             citation["ocr"] = True
         out = {"rank": self.rank, "score": self.score, "confidence": self.confidence, "text": p.text,
                "highlights": self.highlights, "citation": citation}
+        if self.also:
+            citation["also"] = [{"doc": doc, "url": url} for doc, url in self.also]
         if self.explain is not None:
             out["explain"] = self.explain
         return out

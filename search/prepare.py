@@ -47,16 +47,21 @@ class Prepared:
     notes: tuple[str, ...] = ()
 
 
-def passage_sentences(p: Passage, text: str) -> list[tuple[int, int]]:
-    """Sentence spans of a passage, relative to its text."""
-    return [(a - p.start, b - p.start) for a, b in sentence_spans(text, p.start, p.end)]
+def passage_sentences(p: Passage, text: str, headings) -> list[tuple[int, int]]:
+    """Sentence spans of a passage, relative to its text; ``headings`` (the outline's) are never answers."""
+    return [(a - p.start, b - p.start) for a, b in sentence_spans(text, p.start, p.end, headings)]
 
 
 def prepare(path: Path, seeds: Path, source: Source, limits: DocumentLimits, chunking: ChunkSettings) -> Prepared:
     """Read, section and chunk one document in this process; BadDocument when it cannot be used."""
     document, notes = load(path, seeds, source, limits)
     passages = chunk_text(document.doc_id, document.text, document.outline, chunking, count_tokens)
-    return Prepared(document, passages, [passage_sentences(p, document.text) for p in passages], notes)
+    if len(passages) > limits.max_passages:   # each passage costs an embedding: bound the work one file can ask
+        notes += (f"only the first {limits.max_passages:,} of {len(passages):,} passages indexed "
+                  f"(the max_passages bound)",)
+        passages = passages[:limits.max_passages]
+    headings = document.outline.headings
+    return Prepared(document, passages, [passage_sentences(p, document.text, headings) for p in passages], notes)
 
 
 def _send(stream, obj) -> None:

@@ -36,7 +36,7 @@ from .model import Heading, Outline
 from .nesting import Nesting
 from .patterns import ANNEX, BULLET_CLASS, CAPTION, SIGN_OFF, is_dateline, shorten_heading
 
-OUTLINE_VERSION = 3   # bump when detection changes: a build then sections (and embeds) every document again
+OUTLINE_VERSION = 4   # bump when detection changes: a build then sections (and embeds) every document again
 MAX_TITLE_WORDS = 14
 MAX_TITLE_CHARS = 100
 MAX_HEADING_LINE = 400    # a longer line is body text (Markdown headings aside)
@@ -233,6 +233,7 @@ def _candidates(lines: list[_Line], listed: dict[str, int], contents_lines: set[
     found: list[_Candidate] = []
     body_indent = None  # inside a numbered entry's body, nothing deeper is a heading
     signature = False   # after a sign-off, short lines are the signature block, not headings
+    last = max((i for i, line in enumerate(lines) if not line.blank), default=-1)
     for i, line in enumerate(lines):
         if line.blank or i in contents_lines:
             continue
@@ -250,8 +251,8 @@ def _candidates(lines: list[_Line], listed: dict[str, int], contents_lines: set[
             signature = False
         if cand is None and listed and len(line.flat) <= MAX_HEADING_LINE and heading_key(line.flat) in listed:
             cand = _Candidate(i, "listed", text=line.flat)   # the contents list says it is a heading
-        if cand is None:
-            continue
+        if cand is None or (i == last and cand.family in ("title", "caps")):
+            continue   # a short line that ends the document heads nothing: it is body text
         _extend_block(lines, cand)
         if cand.entry:
             body_indent = line.indent

@@ -30,28 +30,6 @@ _ALNUM = re.compile(r"[^\W_]")
 _ITEM = re.compile(rf"^(?:{BULLET_CLASS}\s|\(?\d{{1,3}}[.)]\s|\(?[a-z][.)]\s|#)")
 _ENDS = frozenset(".!?…:;\"”’')]")
 _WRAP_WORDS = frozenset("the a an of to and or in on for with by at from as that which our their its".split())
-_KNOWN: dict[int, tuple[str, list[int], list[int]]] = {}   # id(text) -> (text, heading starts, heading ends)
-
-
-def remember_headings(text: str, headings) -> None:
-    """Record which ranges of ``text`` are headings (``Heading`` objects with start and end)."""
-    starts = [h.start for h in headings]
-    ends = [h.end for h in headings]
-    if len(_KNOWN) >= 4:
-        _KNOWN.pop(next(iter(_KNOWN)))
-    _KNOWN[id(text)] = (text, starts, ends)
-
-
-def _headings(text: str) -> tuple[list[int], list[int]]:
-    known = _KNOWN.get(id(text))
-    if known is None or known[0] is not text:
-        from .sections import detect_headings
-
-        remember_headings(text, detect_headings(text))
-        known = _KNOWN[id(text)]
-    return known[1], known[2]
-
-
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     while a < b and text[a].isspace():
         a += 1
@@ -111,12 +89,18 @@ def all_sentences(text: str, start: int, end: int, breaks: set[int] = frozenset(
     return [s for a, b in line_units(text, start, end, breaks) for s in split_sentences(text, a, b)]
 
 
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def sentence_spans(text: str, start: int, end: int, headings=None) -> list[tuple[int, int]]:
     """The sentences of text[start:end] an answer may be: body units, heading lines left out.
 
-    Units without a letter or digit are left out; more than ``MAX_SENTENCES`` are grouped.
+    ``headings``: the document's headings in order (objects with ``start`` and ``end``, as
+    ``Outline.headings``); None detects them from the text's lines. Units without a letter or
+    digit are left out; more than ``MAX_SENTENCES`` are grouped.
     """
-    starts, ends = _headings(text)
+    if headings is None:
+        from .sections import detect_headings
+
+        headings = detect_headings(text)
+    starts, ends = [h.start for h in headings], [h.end for h in headings]
     i = bisect.bisect_left(ends, start + 1)
     inside = []   # heading ranges that overlap the span
     while i < len(starts) and starts[i] < end:

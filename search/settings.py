@@ -28,7 +28,8 @@ class DocumentLimits:
     max_part_bytes: int = 256 * 2**20
     max_headings: int = 5000
     max_heading_depth: int = 8
-    seconds: float = 60.0
+    seconds: float = 45.0
+    max_passages: int = 2000
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,14 @@ class Settings:
                                                                 "(checked before it is read whole)"})
     max_headings: int = field(default=5000, metadata={"help": "most headings kept per document"})
     max_heading_depth: int = field(default=8, metadata={"help": "deepest heading nesting; deeper headings nest at this depth"})
-    doc_seconds: float = field(default=60.0, metadata={"help": "time budget to read and section one document; "
+    max_passages: int = field(default=2000, metadata={"help": "most passages kept per document (each is embedded); "
+                                                              "the rest is left out with a warning"})
+    doc_seconds: float = field(default=45.0, metadata={"help": "time budget to read and section one document; "
                                                                "a document over it is skipped"})
 
     def limits(self) -> "DocumentLimits":
         return DocumentLimits(int(self.max_file_mb * 2**20), self.max_text_chars, int(self.max_part_mb * 2**20),
-                              self.max_headings, self.max_heading_depth, self.doc_seconds)
+                              self.max_headings, self.max_heading_depth, self.doc_seconds, self.max_passages)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":

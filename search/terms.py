@@ -119,6 +119,11 @@ def identifier_terms(folded: str, original: str | None = None) -> Iterator[tuple
                 yield plain, m.start(1) + 1, m.end()
 
 
+def is_identifier(term: str) -> bool:
+    """Whether a token is an identifier or figure kept whole ("recommend_3", "cp1/2013", "7%", "£1.5bn")."""
+    return any(c in term for c in "_/-%£$€.,")
+
+
 def _terms(text: str) -> tuple[list[str], list[str]]:
     """(content words to stem, identifier and figure terms) of one text."""
     cased = text if text.isascii() else nfkc(text)

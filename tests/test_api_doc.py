@@ -21,7 +21,7 @@ def _shape(value):
 
 
 def _without_optional(shape: dict) -> dict:
-    for optional in ("page", "pages", "ocr"):   # PDF documents only
+    for optional in ("page", "pages", "ocr", "also"):   # PDF documents, repeated texts only
         shape["results"][0]["citation"].pop(optional, None)
     return shape
 

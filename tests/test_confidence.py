@@ -75,7 +75,8 @@ def test_explain_parts_add_up_to_the_fused_score(engine):
         for hit in response.results:
             e = hit.explain
             parts = e["parts"]
-            assert parts["dense"] + parts["keyword"] + parts["adjustment"] == pytest.approx(e["fused"], abs=1e-5)
+            assert parts["dense"] + parts["keyword"] + parts["identifier"] + parts["adjustment"] == pytest.approx(
+                e["fused"], abs=1e-5)
             assert round(e["fused"], 4) == pytest.approx(hit.score, abs=1e-4)
             assert parts["dense"] == pytest.approx(e["weights"]["dense"] * e["dense"]["scaled"], abs=1e-5)
             assert parts["keyword"] == pytest.approx(e["weights"]["keyword"] * e["keyword"]["scaled"], abs=1e-5)

@@ -109,3 +109,18 @@ def test_highlights_fall_inside_the_text_and_mark_query_words(engine):
     assert {"opening", "hours", "budget"} <= words
     for h in hit.highlights:
         assert 0 <= h["start"] < h["end"] <= len(hit.passage.text)
+
+
+def test_a_duplicated_document_appears_once_with_the_other_place_listed(tiny_seeds, tmp_path, fake_embedder):
+    from search.build import build_index
+
+    (tiny_seeds / "copy of alpha.txt").write_bytes((tiny_seeds / "alpha.txt").read_bytes())
+    build_index(tiny_seeds, tmp_path / "dup-index", fake_embedder, progress=False, log=lambda m: None)
+    engine = Engine(FolderStore.open(tmp_path / "dup-index", fake_embedder), CachedEncoder(fake_embedder))
+    hits = engine.search("payment by results re-offending", k=10).results
+    texts = [h.passage.text for h in hits]
+    assert len(texts) == len(set(texts))                     # each text once on the page
+    top = hits[0].to_json()["citation"]
+    assert top["doc"] == "alpha.txt"
+    url = f"/doc/copy%20of%20alpha.txt#p-{top['start']}-{top['end']}"
+    assert top["also"] == [{"doc": "copy of alpha.txt", "url": url}]

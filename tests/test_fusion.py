@@ -97,3 +97,18 @@ def test_a_joined_result_cites_a_url_whose_page_has_its_element(tmp_path, fake_e
         assert f'id="{fragment}"'.encode() in client.get(path).data
     page = client.get("/?q=probation+contracts+local+trusts").data.decode()
     assert "span=" in page
+
+
+def test_the_passage_holding_the_named_identifier_ranks_above_its_neighbours():
+    """"recommendation 3": meaning prefers its neighbour 4; the identifier match puts 3 first."""
+    def cands(identifier):
+        ids = np.array([0, 1, 2], dtype=np.int64)
+        cos = np.array([0.90, 0.80, 0.10], dtype=np.float32)        # 0 is Recommendation 4, 1 is Recommendation 3
+        bm25 = np.array([0.30, 0.35, 0.0], dtype=np.float32)
+        return Candidates(ids, cos, cos, bm25, ["a.txt", "b.txt", "c.txt"], np.zeros(3, bool), identifier=identifier)
+
+    settings = FusionSettings(sentence_weight=0.0)
+    assert fuse(cands(None), 3, settings)[0][0] == (0,)
+    assert fuse(cands(np.array([0, 1, 0], dtype=np.float32)), 3, settings)[0][0] == (1,)
+    assert fuse(cands(np.array([0, 1, 0], dtype=np.float32)), 3, FusionSettings(sentence_weight=0.0,
+                                                                             identifier_weight=0.0))[0][0] == (0,)

@@ -152,3 +152,19 @@ def test_a_first_serve_with_a_hostile_file_comes_up_and_shows_progress(tmp_path,
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+def test_a_large_document_is_embedded_within_its_time_budget(tmp_path, tiny_seeds, fake_embedder):
+    class SlowEncoder(type(fake_embedder)):
+        def encode(self, texts, progress=False):
+            time.sleep(0.2)
+            return super().encode(texts, progress)
+
+    paragraph = "The depot on Mill Road grits the route {i} first, then the hills, then the bus stops. " * 5
+    (tiny_seeds / "long.txt").write_text("\n\n".join(paragraph.format(i=i) for i in range(600)), encoding="utf-8")
+    report = build_index(tiny_seeds, tmp_path / "index", SlowEncoder(), isolate=False,
+                         limits=DocumentLimits(seconds=0.5), **quiet())
+    note = dict(report.notes)["long.txt"]
+    assert "doc_seconds" in note and note.startswith("only the first 128 of ")
+    store = FolderStore.open(tmp_path / "index", fake_embedder)
+    assert len(store.passage_ids("long.txt")) == 128 and sorted(report.added) == sorted([*TINY_DOCS, "long.txt"])

@@ -76,3 +76,12 @@ def test_a_lone_article_after_a_word_is_not_an_identifier_but_a_capital_letter_i
     assert "make_a" not in tokenize(["make a plan"])[0]
     assert "plan_a" in tokenize(["Plan A"])[0]
     assert "children_s" not in tokenize(["children's services"])[0]
+
+
+def test_identifier_match_marks_exactly_the_passages_naming_the_identifier(index):
+    passages = index.all_passages()
+    ids = list(range(len(passages)))
+    terms = index.keyword.query_terms("recommendation 3")
+    held = index.keyword.identifier_match(terms, ids)
+    assert [passages[i].text.split(":")[0] for i in ids if held[i]] == ["Recommendation 3"]
+    assert not index.keyword.identifier_match(index.keyword.query_terms("care charges"), ids).any()

@@ -27,6 +27,8 @@ TIERS = [
 
 
 def tier(module: str) -> int:
+    if module == "search":   # the package itself: public names, loaded lazily (search/__init__.py)
+        return 0
     for number, prefixes in enumerate(TIERS):
         if any(module == p or module.startswith(p + ".") for p in prefixes):
             return number
@@ -123,3 +125,15 @@ def test_the_layering_check_sees_an_upward_import(tmp_path, monkeypatch):
     fake.write_text("from .engine import Engine\n", encoding="utf-8")
     assert "search.engine" in imports("search.errors", fake)
     assert tier("search.engine") > tier("search.errors")
+
+
+def test_no_test_module_imports_another():
+    offenders = []
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1].startswith("test_"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {node.module}")
+            elif isinstance(node, ast.Import):
+                offenders += [f"{path.relative_to(ROOT)} imports {a.name}" for a in node.names
+                              if a.name.split(".")[-1].startswith("test_")]
+    assert not offenders, offenders

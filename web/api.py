@@ -4,7 +4,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from flask import Blueprint, current_app, g, jsonify, request
 
@@ -150,7 +150,7 @@ def health():
 def document_summary(store, doc_id: str) -> dict:
     d = store.document(doc_id)
     return {"id": doc_id, "title": d.title, "sections": len(d.outline), "passages": len(store.passage_ids(doc_id)),
-            "chars": len(d.text), "url": f"/doc/{doc_id}"}
+            "chars": len(d.text), "url": f"/doc/{quote(doc_id)}"}
 
 
 @bp.get("/documents")

@@ -16,6 +16,7 @@ are those blocks; plain text has none, and its lists and tables are recognised b
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -52,12 +53,32 @@ class Segment:
     anchor: str = ""     # "p-START-END" for a passage
 
 
-def _blocks(doc: Document, start: int, end: int, headings: dict[int, Heading]) -> list[Block]:
-    known = _known_blocks(doc)
-    if known:
-        return _from_known(doc, known, start, end, headings)
+class _Bounds:
+    """Heading edges and the reader's blocks of one document, sorted once, so each segment finds its
+    own by bisection: a page costs time linear in the document, however many headings it has."""
+
+    def __init__(self, doc: Document, headings: dict[int, Heading]):
+        self.cuts = sorted({x for h in headings.values() for x in (h.start, h.end)})
+        self.known = sorted(_known_blocks(doc), key=lambda k: k[1])
+        self.known_ends = [k[2] for k in self.known]
+
+    def cuts_inside(self, start: int, end: int) -> list[int]:
+        return self.cuts[bisect.bisect_right(self.cuts, start):bisect.bisect_left(self.cuts, end)]
+
+    def known_overlapping(self, start: int, end: int) -> list[tuple[str, int, int, int]]:
+        out = []
+        for k in range(bisect.bisect_right(self.known_ends, start), len(self.known)):
+            if self.known[k][1] >= end:
+                break
+            out.append(self.known[k])
+        return out
+
+
+def _blocks(doc: Document, start: int, end: int, headings: dict[int, Heading], bounds: _Bounds) -> list[Block]:
+    if bounds.known:
+        return _from_known(doc, bounds.known_overlapping(start, end), start, end, headings)
     out: list[Block] = []
-    for a, b, _ in _units(doc.text, start, end, headings):
+    for a, b, _ in _units(doc.text, start, end, bounds.cuts_inside(start, end)):
         text = doc.text[a:b]
         h = headings.get(a)
         if h is not None:
@@ -113,9 +134,9 @@ def _from_known(doc, known, start: int, end: int, headings: dict[int, Heading]) 
     return out
 
 
-def _units(text: str, start: int, end: int, headings: dict[int, Heading]):
-    """Paragraph units, with every heading's line(s) a unit of its own."""
-    cuts = sorted({start, end} | {x for h in headings.values() for x in (h.start, h.end) if start < x < end})
+def _units(text: str, start: int, end: int, inside: list[int]):
+    """Paragraph units, with every heading's line(s) a unit of its own (``inside``: heading edges in the range)."""
+    cuts = [start] + inside + [end]
     for a, b in zip(cuts, cuts[1:]):
         yield from paragraph_units(text, a, b)
 
@@ -123,15 +144,16 @@ def _units(text: str, start: int, end: int, headings: dict[int, Heading]):
 def layout_document(doc: Document, passages: list[Passage]) -> list[Segment]:
     """Segments covering the whole document in order: passages and the text between them."""
     headings = {h.start: h for h in doc.outline}
+    bounds = _Bounds(doc, headings)
     segments: list[Segment] = []
     pos = 0
     for p in sorted(passages, key=lambda p: p.start):
         if p.start > pos:
-            segments.append(Segment(_blocks(doc, pos, p.start, headings)))
-        segments.append(Segment(_blocks(doc, p.start, p.end, headings), anchor=passage_anchor(p.start, p.end)))
+            segments.append(Segment(_blocks(doc, pos, p.start, headings, bounds)))
+        segments.append(Segment(_blocks(doc, p.start, p.end, headings, bounds), anchor=passage_anchor(p.start, p.end)))
         pos = max(pos, p.end)
     if pos < len(doc.text):
-        segments.append(Segment(_blocks(doc, pos, len(doc.text), headings)))
+        segments.append(Segment(_blocks(doc, pos, len(doc.text), headings, bounds)))
     return [s for s in segments if s.blocks]
 
 

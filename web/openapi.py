@@ -91,6 +91,9 @@ def openapi_spec() -> dict:
                 "pages": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
                           "description": "[first, last] PDF pages the passage runs over (PDF documents only)"},
                 "ocr": {"type": "boolean", "description": "true when some of the text was recognised by OCR"},
+                "also": {"type": "array", "description": "the same text in other places",
+                         "items": {"type": "object", "properties": {"doc": {"type": "string"},
+                                                                    "url": {"type": "string"}}}},
                 "url": {"type": "string"}}},
             "Result": {"type": "object", "required": ["rank", "score", "text", "citation", "highlights"], "properties": {
                 "rank": {"type": "integer"}, "score": {"type": "number"}, "text": {"type": "string"},

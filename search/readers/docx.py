@@ -31,6 +31,7 @@ from .base import Builder, PartTooLarge, ReadResult, check_zip_sizes, megabytes,
 from .docx_numbering import Numbering
 from .docx_text import W, Para, body_blocks, cell_texts, paragraph_text, table_rows
 from .metadata import usable_metadata_title
+from .pdf_layout import CAPTION, NUMBERED
 
 SUFFIXES = (".docx",)
 REQUIRES = "python-docx"
@@ -98,6 +99,9 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
         chars += len(para.text)
         level = styles.level(element)
         kind = "heading" if level is not None else "item" if styles.is_list(element) else "paragraph"
+        if kind != "heading" and (styles.caption(element) or (CAPTION.match(squash(para.text))
+                                                              and len(para.text.split()) <= 25)):
+            kind = "caption"                             # "Table 1: Fees by service", never a heading
         blocks.append(_Block(kind, para, level))
         blocks.extend(_Block("paragraph", box) for box in para.boxes if box.text.strip())
     blocks = [b for b in blocks if b.kind == "table" or b.para.text.strip()]
@@ -111,22 +115,34 @@ def read(data: bytes, limits: DocumentLimits) -> ReadResult:
         text = block.para.text.replace("\t", " ")
         if block.kind == "heading":
             builder.heading(block.level + 1, text)      # the Title style sits above Heading 1
-            if not title and (block.level == 0 or i == 0):
-                title = squash(text)
+            if not title and (block.level == 0 or (i == 0 and not NUMBERED.match(squash(text)))):
+                title = squash(text)             # the Title style, or an unnumbered heading opening it
         else:
             getattr(builder, block.kind)(text)
     levels = [b.level + 1 for b in blocks if b.kind == "heading" and b.level]
     _add_notes(builder, document, blocks, min(levels, default=1))
-    title = title or usable_metadata_title(document.core_properties.title)
+    title = title or _large_opening(blocks, _default_size(document)) or usable_metadata_title(
+        document.core_properties.title)
     return builder.render(title, headings_known=any(b.kind == "heading" for b in blocks), notes=tuple(notes))
 
 
 @dataclass
 class _Block:
-    kind: str                       # "heading" | "paragraph" | "item" | "table"
+    kind: str                       # "heading" | "paragraph" | "item" | "caption" | "table"
     para: Para = field(default_factory=Para)
     level: int | None = None        # 0 Title, n Heading n
     rows: list[list[str]] = field(default_factory=list)
+
+
+def _large_opening(blocks: list[_Block], default_size: float | None) -> str:
+    """The first paragraph when it is short and set well above the body size (a title typed in
+    Normal style and made big by hand), else ""."""
+    first = next((b for b in blocks if b.kind != "table"), None)
+    if first is None or first.kind != "paragraph" or first.para.size is None:
+        return ""
+    text = squash(first.para.text)
+    larger = first.para.size >= (default_size or 11.0) + (2 if first.para.bold else 4)
+    return text if larger and len(text.split()) <= 15 else ""
 
 
 def _default_size(document) -> float | None:
@@ -263,6 +279,11 @@ class _StyleLevels:
                     break
                 style, depth = style.base_style, depth + 1
         return self._numbering[style_id]
+
+    def caption(self, p) -> bool:
+        """Whether ``p`` is in Word's Caption style."""
+        style = self._styles.get(self._style(p))
+        return style is not None and (style.name or "").strip().lower() == "caption"
 
     def contents(self, p) -> bool:
         """Whether ``p`` is a line of a table of contents (a "TOC n" or "Table of Figures" style)."""

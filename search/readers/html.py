@@ -23,14 +23,14 @@ from __future__ import annotations
 import codecs
 import re
 
-from ..patterns import squash
 from ..settings import DocumentLimits
 from .base import ReadResult, clean
 from .html_fallback import read_whole_page
+from .titles import page_title
 
 SUFFIXES = (".html", ".htm")
 REQUIRES = "trafilatura"
-VERSION = 2     # 2: main content only (trafilatura), the HTML standard's charset sniffing, titles without site suffixes
+VERSION = 3     # 2: main content only (trafilatura), the HTML standard's charset sniffing, titles without site suffixes; 3: furniture by class, id and role
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _META = re.compile(rb"""<meta\b[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
@@ -38,7 +38,6 @@ _META = re.compile(rb"""<meta\b[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-
 # UTF-16 label inside the page itself cannot be true (the page was read as ASCII to find it).
 _LABELS = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252", "utf-16": "utf-8",
            "utf-16-le": "utf-8", "utf-16-be": "utf-8"}
-_SITE_SUFFIX = re.compile(r"\s+(?:\||–|—|-|::|·|»)\s+")
 _MAX_SEARCHES = 500    # blocks looked for as a substring of the extraction (each costs its length)
 _MAX_TAGS = 60_000     # trafilatura costs about 0.1 ms a tag (twice): beyond this the whole page is kept
 
@@ -64,15 +63,9 @@ def decode_html(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
-def page_title(title: str) -> str:
-    """A ``<title>`` without the site's name after a separator (``|``, `` - ``, ``–``, ``::`` ...)."""
-    parts = _SITE_SUFFIX.split(squash(title))
-    return parts[0] if len(parts) > 1 and parts[0] else squash(title)
-
-
 def main_content(html: str) -> tuple[set[str], str] | None:
     """The texts trafilatura takes for main content: (each paragraph, heading, item and cell
-    squashed, all of them joined); None when it finds nothing."""
+    without white space, all of them joined); None when it finds nothing."""
     import trafilatura
 
     pieces: list[str] = []
@@ -82,19 +75,24 @@ def main_content(html: str) -> tuple[set[str], str] | None:
                                                with_metadata=False, deduplicate=False, favor_recall=recall)
         body = getattr(document, "body", None)
         if body is not None:
-            pieces += [squash("".join(e.itertext())) for e in body.iter("p", "head", "item", "cell", "quote", "code")]
+            pieces += [_key("".join(e.itertext())) for e in body.iter("p", "head", "item", "cell", "quote", "code")]
     pieces = [p for p in pieces if p]
     return (set(pieces), "\n".join(pieces)) if pieces else None
 
 
+def _key(text: str) -> str:
+    """Text without any white space: trafilatura drops line breaks (``<br>``) where we keep them."""
+    return "".join(text.split())
+
+
 def _plain(kind: str, text: str) -> list[str]:
     if kind == "table":
-        return [squash(c) for line in text.split("\n") for c in line.split("\t") if c.strip()]
+        return [_key(c) for line in text.split("\n") for c in line.split("\t") if c.strip()]
     if kind == "heading":
         text = text.lstrip("#")
     elif kind == "item":
         text = text[2:]
-    return [squash(text)]
+    return [_key(text)]
 
 
 def select_main(parts, content: tuple[set[str], str]) -> set[int]:

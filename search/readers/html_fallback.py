@@ -9,14 +9,23 @@ flat, so a page of 100,000 nested ``<div>`` costs time linear in its length.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from ..patterns import squash
 from .base import Builder, ReadResult
+from .titles import page_title
 
 _MAX_OPEN = 64
 _SKIP = {"script", "style", "nav", "noscript", "template", "svg", "iframe", "object", "select", "button"}
+# Site furniture that the main-content extractor can miss when a page marks it only by class, id
+# or ARIA role: cookie and consent notices, feedback prompts, related links, breadcrumbs, sharing.
+_CHROME = re.compile(r"(?:^|[\s_-])(?:cookies?|consent|gdpr|breadcrumbs?|feedback|related|share|sharing|social|"
+                     r"newsletter|skip-?link|back-?to-?top|site-?(?:header|footer|nav|search)|"
+                     r"was-?this-?(?:page|helpful))(?:$|[\s_-])", re.I)
+_CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCK = {"p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "figure",
           "figcaption", "form", "fieldset", "address", "dl", "dt", "dd", "ul", "ol", "li", "pre", "hr",
@@ -36,6 +45,8 @@ class _HtmlText(HTMLParser):
         self._table: list[list[str]] | None = None
         self._cell: list[str] | None = None
         self._nested_tables = 0           # tables inside a cell: their text stays in that cell
+        self._chrome_tag: str | None = None   # the tag of the site furniture being skipped, if any
+        self._chrome_depth = 0
 
     # The text gathered so far belongs to the innermost open block; emit it before the next one.
     def _flush(self) -> None:
@@ -52,7 +63,22 @@ class _HtmlText(HTMLParser):
         else:
             self.blocks.paragraph("\n".join(squash(line) for line in text.split(_BREAK)))
 
+    def _is_chrome(self, tag: str, attrs) -> bool:
+        if tag in _VOID:
+            return False
+        found = dict(attrs)
+        if (found.get("role") or "").strip().lower() in _CHROME_ROLES:
+            return True
+        return any(_CHROME.search(found.get(name) or "") for name in ("class", "id", "aria-label"))
+
     def handle_starttag(self, tag, attrs):
+        if self._chrome_tag is not None:   # inside site furniture: count its own tag to find its end
+            self._chrome_depth += tag == self._chrome_tag
+            return
+        if not self._skip and self._is_chrome(tag, attrs):
+            self._flush()
+            self._chrome_tag, self._chrome_depth = tag, 1
+            return
         if tag in _SKIP:
             self._skip += 1
         elif self._skip:
@@ -101,6 +127,12 @@ class _HtmlText(HTMLParser):
         self._cell = None
 
     def handle_endtag(self, tag):
+        if self._chrome_tag is not None:
+            if tag == self._chrome_tag:
+                self._chrome_depth -= 1
+                if self._chrome_depth == 0:
+                    self._chrome_tag = None
+            return
         if tag in _SKIP:
             self._skip = max(self._skip - 1, 0)
         elif self._skip:
@@ -123,7 +155,7 @@ class _HtmlText(HTMLParser):
             del self._open[len(self._open) - 1 - self._open[::-1].index(tag):]
 
     def handle_data(self, data):
-        if self._skip:
+        if self._skip or self._chrome_tag is not None:
             return
         if self._in_title:
             self.title += data
@@ -149,8 +181,6 @@ class WholePage:
     first_h1: str
 
     def result(self, encoding: str) -> ReadResult:
-        from .html import page_title   # the site-suffix rule lives with the reader
-
         return self.blocks.render(self.first_h1 or page_title(self.title),
                                   encoding="" if encoding == "utf-8" else encoding)
 

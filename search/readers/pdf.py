@@ -1,20 +1,23 @@
 """PDF reader: the text a reader sees on each page, with headings from the layout and page starts.
 
-pdfplumber (on pdfminer.six) gives each line's characters with their fonts and positions; the
-rules in ``pdf_layout.py`` turn them into headings (larger or bolder than the body text, levels by
-size and numbering depth), paragraphs (lines joined, hyphenated words mended, ligatures as
-letters), list items and captions, with running headers, footers and page numbers left out.
-Pages with no text layer are named in ``notes`` and, where Tesseract is installed, read by OCR
-(``pdf_ocr.py``)::
+pdfplumber opens the file and pdfminer.six lays each page out (``pdf_page.py``: lines in reading
+order, columns one after the other, with their main font size, boldness and colour; ruled
+tables). The rules in ``pdf_layout.py`` turn the lines into headings (larger or bolder than the
+body text, levels by size and numbering depth), paragraphs (lines joined, over page and column
+breaks too; hyphenated words mended; ligatures as letters), list items, captions and tables, with
+running headers, footers and page numbers left out. Pages with no text layer are named in
+``notes`` and, where Tesseract is installed, read by OCR (``pdf_ocr.py``)::
 
     result = read(pdf_bytes, DocumentLimits())
     result.text          # '# Annual Transport Review\\n\\n## 1. Bus services\\n\\nPassenger numbers ...'
-    result.pages         # (0, 812, 1650): where each page starts in result.text
+    result.pages         # (0, 812, 1650): where each page starts in result.text (maybe mid-paragraph)
     result.ocr_pages     # (4,) when page 4 was a scan read by Tesseract
+    result.headings_known  # False when the layout found no heading but a title: the text detector runs
 
-Raises ``BadDocument`` for an encrypted or damaged file, ``PartTooLarge`` when a stream would
-decompress past ``limits.max_part_bytes`` (checked before any page is read), and BadDocument when
-reading runs over ``limits.seconds``.
+Raises ``BadDocument`` for an encrypted or damaged file and ``PartTooLarge`` when a stream would
+decompress past ``limits.max_part_bytes`` (``pdf_streams.py``, checked before any page is read).
+Past four fifths of ``limits.seconds`` the pages read so far are kept, with a note; a page with
+too many drawing instructions is read as plain text (pypdf) or skipped, with a note.
 """
 from __future__ import annotations
 
@@ -27,11 +30,11 @@ from ..patterns import squash
 from ..settings import DocumentLimits
 from .base import Builder, ReadResult, megabytes, unreadable
 from .metadata import usable_metadata_title
-from .pdf_layout import (Piece, assemble, body_style, clean_glyphs, join_lines,
-                         running_furniture, running_title, visible_title)
+from .pdf_layout import Piece, assemble, body_style, running_furniture, running_title, visible_title
 from .pdf_ocr import ENABLE_HINT, page_ranges, recognise, tesseract_available
 from .pdf_page import LAPARAMS, Sideways, page_lines
 from .pdf_streams import check_stream_sizes
+from .pdf_text import clean_glyphs, join_lines
 
 SUFFIXES = (".pdf",)
 REQUIRES = "pdfplumber"

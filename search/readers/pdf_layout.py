@@ -1,8 +1,8 @@
-"""Layout rules for PDF text: from positioned lines to headings, paragraphs, items and captions.
+"""Layout rules for PDF text: from positioned lines to headings, paragraphs, items, captions, tables.
 
 A PDF has no paragraphs or headings, only lines of glyphs at positions in some font. These
-functions turn the lines of a whole document (``Line``, made by ``pdf.py`` from pdfplumber's
-characters) into ``Piece`` blocks a reader sees::
+functions turn the lines of a whole document (``Line``, made by ``pdf_page.py`` from pdfminer's
+layout) into ``Piece`` blocks a reader sees; ``pdf_text.py`` mends the text of the lines::
 
     lines = [Line(page=0, text="1. Introduction", top=60, bottom=73, x0=72, x1=190, size=13, bold=True), ...]
     furniture = running_furniture(lines, page_count=3)   # ids of headers, footers, page numbers
@@ -14,17 +14,13 @@ can backtrack (each runs over one short line or a bounded prefix of it).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from ..patterns import BULLET_SYMBOLS, CONTROL, squash
+from ..patterns import BULLET_SYMBOLS, squash
+from .pdf_text import joined_with_starts, vocabulary_of
 
-LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"   # ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ
-_LIGATURE = re.compile(f"[{LIGATURES}]")
 _SYMBOL_BULLET = re.compile("^[" + re.escape(BULLET_SYMBOLS + "\uf0b7\u2022\u25aa\u25e6") + r"]\s+")
-_CID = re.compile(r"\(cid:\d{1,6}\)")
-_LEADING_CID = re.compile(r"^\s*\(cid:\d{1,6}\)\s+")
 MARGIN = 0.1        # top and bottom tenth of a page: where running headers and footers sit
 MAX_HEADING_WORDS = 20
 MAX_HEADING_LINES = 3
@@ -35,10 +31,6 @@ PAGE_NUMBER = re.compile(r"(?i)^(?:page|p\.|pg\.?)?\s*\d{1,4}(?:\s*(?:of|/)\s*\d
                          r"|^[ivxlc]{1,7}$")
 NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,5})\.?\s+\S")
 BULLET = re.compile("^(?:[" + re.escape(BULLET_SYMBOLS + "\uf0b7\u2022\u25aa\u25e6") + r"]|\(?(?:\d{1,3}|[a-z])[.)])\s")
-# Left halves of compounds that stay hyphenated when a line breaks at their hyphen ("long-⏎term").
-COMPOUND_HEADS = frozenset(
-    "self well non cross long short full part high low half one two three four five six seven eight nine ten "
-    "twenty thirty forty fifty hundred year day week month all ill so co ex".split())
 
 
 @dataclass(frozen=True)
@@ -70,20 +62,6 @@ class Piece:
     size: float = 0.0
     rows: tuple[tuple[str, ...], ...] = ()   # for "table"
     breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where a later page starts inside it
-
-
-def clean_glyphs(text: str) -> str:
-    """Ligature glyphs as letters (NFKC on those only), control characters as spaces, and glyphs
-    with no Unicode mapping (pdfminer's "(cid:127)") dropped, or read as a bullet at a line start."""
-    text = _LIGATURE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    if "(cid:" in text:
-        text = _CID.sub("", _LEADING_CID.sub("\u2022 ", text, count=1))
-    return CONTROL.sub(" ", text)
-
-
-def is_bold_font(fontname: str) -> bool:
-    name = fontname.split("+", 1)[-1].lower()
-    return any(w in name for w in ("bold", "black", "heavy", "semibold", "demi")) or name.endswith((",b", "-b"))
 
 
 def _shape(text: str) -> str:
@@ -145,58 +123,6 @@ def _heading_like(line: Line, body_size: float, body_bold: bool, body_color: str
         line.size >= body_size + 0.9 and (line.bold or (line.color != body_color and bool(line.color))))
     bolder = line.bold and not body_bold and line.size >= body_size - 0.5
     return larger or bolder
-
-
-def join_lines(texts: list[str], vocabulary: set[str]) -> str:
-    """The lines of one paragraph as one line; a word hyphenated at a line end is joined
-    ("afford-" + "able" -> "affordable") unless it reads as a real compound ("long-" + "term",
-    "Anglo-" + "Saxon", or the hyphenated form appears elsewhere in the document)."""
-    return joined_with_starts(texts, vocabulary)[0]
-
-
-def joined_with_starts(texts: list[str], vocabulary: set[str]) -> tuple[str, list[int]]:
-    """``join_lines``, and where each line's text starts in the result."""
-    parts: list[str] = []
-    starts: list[int] = []
-    length = 0
-    for text in texts:
-        text = squash(text)
-        if not text:
-            starts.append(length)
-            continue
-        if parts:
-            tail = parts[-1]
-            m = re.search(r"([^\W\d_]+)([-\u2010\u00ad])$", tail[-60:])
-            first = re.match(r"[^\W\d_]+", text)
-            if m and first:
-                left, right = m.group(1), first.group()
-                joined = (left + right).lower()
-                keep = m.group(2) != "\u00ad" and (
-                    not right[0].islower() or left.lower() in COMPOUND_HEADS
-                    or (f"{left}-{right}".lower() in vocabulary and joined not in vocabulary))
-                if not keep:
-                    parts[-1] = tail[:-1]
-                    length -= 1
-            else:
-                parts.append(" ")
-                length += 1
-        starts.append(length)
-        parts.append(text)
-        length += len(text)
-    out = "".join(parts)
-    if "\u00ad" in out:       # soft hyphens inside lines are invisible; offsets after them shift
-        starts = [start - out.count("\u00ad", 0, start) for start in starts]
-        out = out.replace("\u00ad", "")
-    return out, starts
-
-
-def vocabulary_of(lines: list[Line]) -> set[str]:
-    """Lower-case words and hyphenated compounds as they appear within lines (not across breaks)."""
-    words: set[str] = set()
-    for line in lines:
-        words.update(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", line.text.lower()))
-        words.update(w for w in re.findall(r"[^\W\d_]+", line.text.lower()))
-    return words
 
 
 def _kind(line: Line, body_size: float, body_bold: bool, color: str = "") -> str:
@@ -265,7 +191,7 @@ def assemble(lines: list[Line], furniture: set[int] = frozenset()) -> list[Piece
     kept = [line for i, line in enumerate(lines) if i not in furniture and squash(line.text)]
     body_size, body_bold = body_style([line for line in kept if not line.rows])
     color = body_color([line for line in kept if not line.rows])
-    vocabulary = vocabulary_of(kept)
+    vocabulary = vocabulary_of([line.text for line in kept])
     gaps = Counter(round(b.top - a.bottom) for a, b in zip(kept, kept[1:])
                    if a.page == b.page and 0 <= b.top - a.bottom and abs(a.size - body_size) < 0.6
                    and abs(b.size - body_size) < 0.6)

@@ -19,7 +19,8 @@ from collections import Counter
 from dataclasses import replace
 
 from ..patterns import BULLET_SYMBOLS, squash
-from .pdf_layout import Line, clean_glyphs, is_bold_font
+from .pdf_layout import Line
+from .pdf_text import clean_glyphs, is_bold_font
 
 # pdfminer's defaults, plus text inside figures (form XObjects); no hierarchical box ordering
 # (quadratic in boxes, and unsure with columns): ``reading_order`` orders the boxes.

@@ -38,6 +38,19 @@ def clean_title(title: str) -> str:
     return parts[0] if len(parts) > 1 and parts[0] else squash(title)
 
 
+_PAGE_SUFFIX = re.compile(r"\s+(?:\||–|—|-|::|·|»)\s+")   # in a <title>, " - " parts the site's name too
+
+
+def page_title(title: str) -> str:
+    """A web page's ``<title>`` without the site's name after a separator (``|``, `` - ``, ``–``, ``::`` ...).
+
+    >>> page_title("Bin collections | Harbourside Council")
+    'Bin collections'
+    """
+    parts = _PAGE_SUFFIX.split(squash(title))
+    return parts[0] if len(parts) > 1 and parts[0] else squash(title)
+
+
 def is_noise(title: str, path: Path) -> bool:
     """True for a title no reader would use: a generator's artefact ("Microsoft Word - x.docx",
     "Document1"), a template's leftover ("Report template", "Click here to enter text"), or a
@@ -51,17 +64,20 @@ def is_noise(title: str, path: Path) -> bool:
 
 
 def _first_heading(text: str, outline) -> str:
+    """The first unnumbered heading near the top of two words or more, or of one word when it is the
+    document's first line ("Parks", "# Notes"): a title, where a lone word lower down is a label."""
+    top = len(text) - len(text.lstrip())
     for h in outline.headings:
         if h.start > 2000:
             break
-        if len(h.text.split()) >= 2 and not _NUMBERED.match(h.text):
+        if (len(h.text.split()) >= 2 or h.start == top) and not _NUMBERED.match(h.text):
             return h.text
     return ""
 
 
 def derive_title(text: str, outline, path: Path, given: str = "") -> str:
     """The reader's ``given`` title unless it is noise; else the first unnumbered heading of two
-    words or more near the top; else the first line's first sentence when it is at most sixteen
+    words or more near the top (or of one word on the first line); else the first line's first sentence when it is at most sixteen
     words; else the file's name in words ("winter-fuel_2026" -> "winter fuel 2026")."""
     for candidate in (clean_title(given), _first_heading(text, outline)):
         if candidate and not is_noise(candidate, path):

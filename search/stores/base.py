@@ -41,6 +41,8 @@ class Candidates:
     doc_ids: list[str]                 # [n]: each candidate's document
     joins_previous: np.ndarray         # bool [n]
     rarity: float = 0.0                # mean normalised idf of the question's terms, 0 common .. 1 unique
+    identifier: np.ndarray | None = None   # float32 [n]: 1 where the passage holds every identifier or
+                                           # figure the question names ("recommendation 3", "7%"); None: none named
     term_rarity: dict = field(default_factory=dict)   # each known question term's normalised idf, 0 .. 1
 
     @classmethod

@@ -120,9 +120,9 @@ def test_hostile_heading_lines_read_in_linear_time():
     def seconds(n: int) -> float:
         data = ("---\ntitle:" + " " * min(n, 30_000) + "x" + " " * min(n, 30_000) + "\n---\n"
                 + "#" + " " * n + "a\n" + "# " * n + "\n" + "[" * n + "\n").encode()
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         read(".md", data)
-        return time.perf_counter() - t0
+        return time.process_time() - t0
 
     seconds(1000)
     small, large = min(seconds(20_000) for _ in range(3)), min(seconds(200_000) for _ in range(3))

@@ -129,6 +129,7 @@ class FolderStore:
             doc_ids=[self._passage_doc[i] for i in ids],
             joins_previous=self._joins[ids],
             rarity=self.keyword.rarity(query.terms) if query.terms else 0.0,
+            identifier=self.keyword.identifier_match(query.terms, ids),
             term_rarity=self.keyword.term_rarity(query.terms),
         )
 

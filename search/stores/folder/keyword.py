@@ -11,7 +11,7 @@ import bm25s
 import numpy as np
 
 from ...errors import REBUILD_HINT, IndexMismatch
-from ...terms import DEFAULT_STOPWORDS, STOPWORDS, tokenize
+from ...terms import DEFAULT_STOPWORDS, STOPWORDS, is_identifier, tokenize
 
 def build_keyword(texts: list[str], stopwords: str = DEFAULT_STOPWORDS) -> bm25s.BM25:
     retriever = bm25s.BM25(k1=1.2, b=0.75)
@@ -105,6 +105,21 @@ class KeywordIndex:
                 at = np.minimum(np.searchsorted(passages, ids), len(passages) - 1)
                 out += np.where(passages[at] == ids, weights[at], np.float32(0))
         return out
+
+    def identifier_match(self, terms: list[str], ids: np.ndarray) -> np.ndarray:
+        """1.0 for each passage of ``ids`` holding every identifier or figure the question names
+        ("recommend_3", "cp1/2013", "7%"), else 0.0; all zeros when it names none.
+
+        Meaning alone cannot tell Recommendation 3 from Recommendation 4: fusion can add this to
+        rank the passage with exactly that identifier above its neighbours.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        wanted = [t for t in terms if is_identifier(t) and t in self.vocab]
+        held = np.ones(len(ids), dtype=bool) if wanted else np.zeros(len(ids), dtype=bool)
+        for passages, _ in self._postings(wanted):
+            at = np.minimum(np.searchsorted(passages, ids), max(len(passages) - 1, 0))
+            held &= (passages[at] == ids) if len(passages) else False
+        return held.astype(np.float32)
 
     def term_rarity(self, terms: list[str]) -> dict[str, float]:
         """Each known term's normalised idf, 0 (in every passage) to 1 (in one)."""
