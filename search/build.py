@@ -111,18 +111,22 @@ def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
 
 def _embed_reporting(encoder: Encoder, texts: list[str], report) -> np.ndarray:
     """As ``_embed``, one batch at a time, calling ``report(texts done)`` after each. The batches are
-    the ones one call would make (sentence-transformers sorts by length, longest first, then cuts
-    ``batch_size``), so every vector is bit-for-bit the same as from one call."""
+    the ones ``_embed``'s one call would make (each distinct text once; sentence-transformers sorts
+    by length, longest first, then cuts ``batch_size``), so every vector is bit-for-bit the same."""
     if not texts:
         return _embed(encoder, texts, False)
+    unique = list(dict.fromkeys(texts))
     size = getattr(encoder, "batch_size", 32)
-    order = np.argsort([-len(t) for t in texts])
-    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    for a in range(0, len(texts), size):
+    order = np.argsort([-len(t) for t in unique])
+    out = np.zeros((len(unique), encoder.dim), dtype=np.float32)
+    for a in range(0, len(unique), size):
         rows = order[a:a + size]
-        out[rows] = _embed(encoder, [texts[i] for i in rows], False)
-        report(min(a + size, len(texts)))
-    return out
+        out[rows] = encoder.encode([unique[i] for i in rows], progress=False)
+        report(min(a + size, len(unique)) * len(texts) // len(unique))
+    if len(unique) == len(texts):
+        return out
+    row = {text: i for i, text in enumerate(unique)}
+    return out[[row[t] for t in texts]]
 
 
 def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunking: ChunkSettings = ChunkSettings(),
