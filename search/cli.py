@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from .errors import BadDocument, IndexMissing, SearchError
+from .patterns import display_path
 from .settings import DEFAULT_K, MAX_K, Settings
 
 
@@ -107,7 +108,7 @@ def cmd_query(args) -> int:
         print("No passage matches your question closely; these are the nearest.\n")
     for hit in response.results:
         p = hit.passage
-        where = " › ".join(p.section) or "(before the first heading)"
+        where = display_path(p.section) or "(before the first heading)"
         lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}–{p.line_end}"
         print(f"{hit.rank:2d}. [{hit.score:.3f}, confidence {hit.confidence:.2f}] {hit.title}\n    § {where}\n"
               f"    {p.doc_id} {lines} (chars {p.start}–{p.end})")

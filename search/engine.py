@@ -158,7 +158,7 @@ def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, di
     also: dict[int, list[int]] = {}
     keep = np.ones(len(cands.ids), dtype=bool)
     for row, passage in enumerate(store.passages(cands.ids)):
-        key = squash(passage.text).casefold()
+        key = _body(passage)
         kept = first.setdefault(key, row)
         if kept != row:
             keep[row] = False
@@ -169,6 +169,16 @@ def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, di
                    bm25=cands.bm25[keep], doc_ids=[d for d, k in zip(cands.doc_ids, keep) if k],
                    joins_previous=cands.joins_previous[keep],
                    identifier=None if cands.identifier is None else cands.identifier[keep]), also
+
+
+def _body(passage: Passage) -> str:
+    """The passage's text as compared for duplicates: squashed, case folded, without the heading line
+    that opens it (the same paragraph under two documents' own headings is still the same)."""
+    text = passage.text
+    first, _, rest = text.partition("\n")
+    if rest and passage.section and squash(first.lstrip("#")).startswith(passage.section[-1]):
+        text = rest
+    return squash(text).casefold()
 
 
 def join_passages(passages: list[Passage], text: str) -> Passage:

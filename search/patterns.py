@@ -43,6 +43,11 @@ def display_heading(heading: str, limit: int = 80) -> str:
     return heading[: cut if cut > 0 else limit - 1].rstrip(" ,;:–—-") + "…"
 
 
+def display_path(section) -> str:
+    """A section path as shown on screen: each heading shortened (``display_heading``), joined by " › "."""
+    return " › ".join(display_heading(h) for h in section)
+
+
 # -- Line kinds that look like headings but are not (or are), shared by heading detection and highlights.
 # Every pattern is anchored or bounded, and is applied to a line with its white space squashed, so
 # no quantifier can backtrack over a long run: each match is linear in the line.

@@ -324,3 +324,26 @@ def test_a_cited_span_marks_its_section_without_javascript(client):
     assert not [e for e in plain.find("a") if e[1].get("aria-current")]
     passage = plain.by_id[f"p-{c['start']}-{c['end']}"][1]
     assert passage["data-section"] == " › ".join(c["section"]) and passage["data-heading"].startswith("h-")
+
+
+def test_long_section_headings_are_shortened_on_the_page_and_the_copied_citation(tmp_path, fake_embedder, make_settings):
+    from search.build import build_index
+    from search.patterns import display_heading
+    from search.service import SearchService
+    from web import create_app
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    long_heading = "# " + "Rural bus services and the community transport schemes that replace them " * 3
+    (seeds / "buses.md").write_text(long_heading + "\n\nVillages lost their evening buses in the spring timetable.\n"
+                                    "\n# Parks\n\nThe park opens at dawn.\n", encoding="utf-8")
+    (seeds / "copy.md").write_text("# Copy\n\nVillages lost their evening buses in the spring timetable.\n", encoding="utf-8")
+    build_index(seeds, tmp_path / "index", fake_embedder, progress=False, log=lambda m: None)
+    settings = make_settings(seeds, tmp_path / "index")
+    client = create_app(settings, service=SearchService(settings, fake_embedder)).test_client()
+    api = client.get("/api/search?q=evening+buses+villages&k=3").get_json()["results"][0]
+    assert len(api["citation"]["section"][0]) > 150                          # the API keeps headings whole
+    page = client.get("/?q=evening+buses+villages&k=3").data.decode()
+    shown = display_heading(api["citation"]["section"][0])
+    assert shown.endswith("…") and len(shown) <= 80 and f"§ {shown}" in page
+    assert "Also in" in page and "copy.md" in page                          # the same paragraph elsewhere

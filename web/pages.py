@@ -10,6 +10,7 @@ from search.errors import IndexMismatch, IndexMissing, SearchError
 from .layout import layout_document, outline_of
 from search.confidence import STRONG, WEAK, match_of
 from search.model import passage_anchor
+from search.patterns import display_path
 
 from .api import document_summary, parse_k, parse_min_confidence, query_string_is_utf8, service
 from .errors import ApiError
@@ -38,7 +39,7 @@ def line_range(start: int, end: int) -> str:
 def citation_text(hit) -> str:
     """Plain text to paste into a note: title, § section path, lines, and the link."""
     p = hit.passage
-    parts = [hit.title] + ([f"§ {' › '.join(p.section)}"] if p.section else []) + [line_range(p.line_start, p.line_end)]
+    parts = [hit.title] + ([f"§ {display_path(p.section)}"] if p.section else []) + [line_range(p.line_start, p.line_end)]
     return ", ".join(parts) + f". {request.host_url.rstrip('/')}{hit.citation_url()}"
 
 
@@ -73,6 +74,7 @@ def search_page():
         context["results"] = [{
             "hit": h, "segments": marked_segments(h.passage.text, h.highlights),
             "lines": line_range(h.passage.line_start, h.passage.line_end), "citation": citation_text(h),
+            "section": display_path(h.passage.section),
             "strength": match_of(h.confidence), "strength_label": STRENGTH_LABELS[match_of(h.confidence)],
             "open_url": url_for("pages.document_page", doc_id=h.passage.doc_id, back=back,
                                 span=f"{h.passage.start}-{h.passage.end}")
@@ -103,7 +105,7 @@ def section_labels(doc, offsets: list[int]) -> dict[int, dict]:
     out = {}
     for offset in offsets:
         i = bisect.bisect_right(starts, offset) - 1
-        out[offset] = {"path": " › ".join(doc.outline.headings[i].path) if i >= 0 else "",
+        out[offset] = {"path": display_path(doc.outline.headings[i].path) if i >= 0 else "",
                        "anchor": f"h-{starts[i]}" if i >= 0 else ""}
     return out
 
