@@ -88,9 +88,8 @@ def chunk_text(doc_id: str, text: str, outline: Outline, settings: ChunkSettings
     """Passages of one document, section by section.
 
     The heading opening a section joins the passage of the body text after it. A section holding
-    only its heading is skipped when a section nested under it follows (its words are in that
-    section's path); otherwise (the last line of a document, a heading between two siblings) its
-    text forms a passage, so nothing a reader sees is left out of the index.
+    only its heading is skipped when more sections follow (a heading is never a result on its
+    own); at the very end of a document it forms a passage, so its words are not lost.
     """
     lines = _Lines(text)
     passages: list[Passage] = []
@@ -99,10 +98,9 @@ def chunk_text(doc_id: str, text: str, outline: Outline, settings: ChunkSettings
     for n, (s, e, path) in enumerate(spans):
         head_end = heading_ends.get(s)
         if head_end is not None and (head_end >= e or text[head_end:e].isspace()):
-            after = spans[n + 1][2] if n + 1 < len(spans) else ()
-            if len(after) > len(path) and after[:len(path)] == path:
-                continue
-            head_end = None   # the heading is all there is: it is the passage
+            if n + 1 < len(spans):
+                continue      # body text follows under later headings: a heading is never a result on its own
+            head_end = None   # the document's last words: the heading is all there is, so it is the passage
         for a, b in _Packer(text, settings, count_tokens).pack(s, e, head_end):
             if not _has_alnum(text, a, b):
                 continue   # punctuation only (a rule, a run of dots): nothing to find

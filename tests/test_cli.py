@@ -1,6 +1,7 @@
 """The command line as a new user meets it: subprocesses, their exit codes, output and speed."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -42,7 +43,8 @@ def test_build_shows_its_own_bar_only_and_counts_one_document_in_the_singular(tm
     (seeds / "alpha.txt").write_text(TINY_DOCS["alpha.txt"], encoding="utf-8")
     proc, _ = run("build", "--seeds", str(seeds), "--index", str(tmp_path / "index"))
     assert proc.returncode == 0, proc.stderr
-    assert "1 document (" in proc.stdout and "1 documents" not in proc.stdout + proc.stderr
+    assert "1 document (" in proc.stdout
+    assert not re.search(r"(?<![\d.])1 documents", proc.stdout + proc.stderr)   # "2.51 documents/s" is a rate
     for foreign in ("Batches", "Loading weights", "it/s]"):
         assert foreign not in proc.stderr, proc.stderr
     assert "reading" in proc.stderr and "embedding" in proc.stderr    # our bar: documents, then passages
@@ -55,7 +57,7 @@ def test_query_prints_line_for_one_line_and_the_match(tmp_path):
     seeds.mkdir()
     for name, text in TINY_DOCS.items():
         (seeds / name).write_text(text, encoding="utf-8")
-    (seeds / "solo.txt").write_text("Social housing waiting lists grew to 1.6 million households.\n", encoding="utf-8")
+    (seeds / "solo.txt").write_text("Social housing waiting lists in the county grew again this year.\n", encoding="utf-8")
     assert run("build", "--quiet", "--seeds", str(seeds), "--index", str(tmp_path / "index"))[0].returncode == 0
     proc, _ = run("query", "social housing waiting lists", "--index", str(tmp_path / "index"))
     assert proc.returncode == 0, proc.stderr
