@@ -85,3 +85,27 @@ def test_identifier_match_marks_exactly_the_passages_naming_the_identifier(index
     held = index.keyword.identifier_match(terms, ids)
     assert [passages[i].text.split(":")[0] for i in ids if held[i]] == ["Recommendation 3"]
     assert not index.keyword.identifier_match(index.keyword.query_terms("care charges"), ids).any()
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("question, holds", [("recommendation 3", "Recommendation 3:"),
+                                             ("recommendation 4", "Recommendation 4:"),
+                                             ("recommendation 14", "Recommendation 14:")])
+def test_the_exact_item_ranks_first_with_the_real_model(tmp_path, real_embedder, question, holds):
+    """Case 14 of shared/cases made here: meaning alone puts Recommendation 4 above 3."""
+    from search.encoders import CachedEncoder
+    from search.engine import Engine
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "review.txt").write_text(
+        "Scrutiny review of adult social care\n\n"
+        "Recommendation 3: Publish waiting times for care assessments every month.\n\n"
+        "Ongoing monitoring will be reported to the board each quarter by the lead officer.\n\n"
+        "Recommendation 4: Pay home care workers for travel time between visits.\n\n"
+        "This mirrors the approach taken by neighbouring authorities last spring.\n\n"
+        "Recommendation 14: Review the charging policy for respite care.\n\n"
+        "Charges were last reviewed before the pandemic.\n", encoding="utf-8")
+    build_index(seeds, tmp_path / "index", real_embedder, progress=False, log=lambda m: None)
+    engine = Engine(FolderStore.open(tmp_path / "index", real_embedder), CachedEncoder(real_embedder))
+    assert engine.search(question, k=3).results[0].passage.text.startswith(holds)
