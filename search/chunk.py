@@ -18,7 +18,7 @@ from typing import Callable
 
 from .model import Outline, Passage
 from .patterns import BULLET_CLASS
-from .sentences import all_sentences, sentence_spans
+from .sentences import all_sentences, sentence_spans, trim_span
 
 __all__ = ["ChunkSettings", "Passage", "chunk_text", "paragraph_units", "sentence_spans"]
 
@@ -53,7 +53,7 @@ def paragraph_units(text: str, start: int, end: int) -> list[tuple[int, int, boo
     while pos < end:
         nl = text.find("\n", pos, end)
         line_end = end if nl == -1 else nl
-        a, b = _trim(text, pos, line_end)
+        a, b = trim_span(text, pos, line_end)
         if a == b:
             after_blank = True
         else:
@@ -65,14 +65,6 @@ def paragraph_units(text: str, start: int, end: int) -> list[tuple[int, int, boo
             after_blank, prev_end = False, text[b - 1]
         pos = line_end + 1
     return [tuple(u) for u in units]
-
-
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
 
 
 class _Lines:
@@ -161,7 +153,7 @@ class _Packer:
         cut = self.cut_point(head, a, b, inside_words=False)
         if cut is None:
             return pieces
-        rest = _trim(self.text, cut, b)
+        rest = trim_span(self.text, cut, b)
         return [(head, cut)] + ([rest] if rest[1] > rest[0] else []) + pieces[k + 1:]
 
     def split_long(self, a: int, b: int) -> list[tuple[int, int]]:
@@ -174,7 +166,7 @@ class _Packer:
                     break
                 cut = self.cut_point(s, s, e, inside_words=True)
                 out.append((s, cut))
-                s = _trim(self.text, cut, e)[0]
+                s = trim_span(self.text, cut, e)[0]
         return out
 
     def cut_point(self, a: int, lo: int, hi: int, inside_words: bool) -> int | None:

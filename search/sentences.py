@@ -30,7 +30,8 @@ _ALNUM = re.compile(r"[^\W_]")
 _ITEM = re.compile(rf"^(?:{BULLET_CLASS}\s|\(?\d{{1,3}}[.)]\s|\(?[a-z][.)]\s|#)")
 _ENDS = frozenset(".!?…:;\"”’')]")
 _WRAP_WORDS = frozenset("the a an of to and or in on for with by at from as that which our their its".split())
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """(a, b) moved inwards past white space at both ends."""
     while a < b and text[a].isspace():
         a += 1
     while b > a and text[b - 1].isspace():
@@ -46,7 +47,7 @@ def line_units(text: str, start: int, end: int, breaks: set[int] = frozenset()) 
     while pos < end:
         nl = text.find("\n", pos, end)
         line_end = end if nl == -1 else nl
-        a, b = _trim(text, pos, line_end)
+        a, b = trim_span(text, pos, line_end)
         if a == b:
             after_blank = True
         else:
@@ -81,7 +82,7 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         spans.append((cur, m.end()))
         cur = m.end()
     spans.append((cur, end))
-    return [s for s in (_trim(text, a, b) for a, b in spans) if s[1] > s[0]]
+    return [s for s in (trim_span(text, a, b) for a, b in spans) if s[1] > s[0]]
 
 
 def all_sentences(text: str, start: int, end: int, breaks: set[int] = frozenset()) -> list[tuple[int, int]]:
