@@ -243,6 +243,13 @@ def _skip(report: BuildReport, log, doc_id: str, why: str) -> None:
     log(f"skipped {doc_id}: {why}")
 
 
+def _inputs(prepared: Prepared, represent: RepresentSettings, run: slice = slice(None)) -> tuple[list[str], list[str]]:
+    """(what the encoder reads for each passage of ``run``, the texts of their sentences in order)."""
+    passages, sentences = prepared.passages[run], prepared.sentences[run]
+    return ([dense_text(p, prepared.document.title, represent) for p in passages],
+            [p.text[a:b] for p, spans in zip(passages, sentences) for a, b in spans])
+
+
 def _embed_within_budget(prepared: Prepared, encoder: Encoder, represent: RepresentSettings, seconds: float,
                          report: BuildReport) -> DocumentParts:
     """A large document's vectors, a run of passages at a time, until its time budget runs out: the
@@ -250,11 +257,10 @@ def _embed_within_budget(prepared: Prepared, encoder: Encoder, represent: Repres
     doc, t0 = prepared.document, time.monotonic()
     vectors, svectors, done = [], [], 0
     while done < len(prepared.passages) and (done == 0 or time.monotonic() - t0 < seconds):
-        run = slice(done, done + EMBED_RUN)
-        passages, sentences = prepared.passages[run], prepared.sentences[run]
-        vectors.append(_embed(encoder, [dense_text(p, doc.title, represent) for p in passages], False))
-        svectors.append(_embed(encoder, [p.text[a:b] for p, ss in zip(passages, sentences) for a, b in ss], False))
-        done += len(passages)
+        dense, sentences = _inputs(prepared, represent, slice(done, done + EMBED_RUN))
+        vectors.append(_embed(encoder, dense, False))
+        svectors.append(_embed(encoder, sentences, False))
+        done += len(dense)
     if done < len(prepared.passages):
         report.notes.append((doc.doc_id, f"only the first {done:,} of {len(prepared.passages):,} passages indexed: "
                                          f"embedding took longer than the doc_seconds bound of {seconds:g} s"))
@@ -270,14 +276,14 @@ def _embed_documents(docs: list[Prepared], encoder: Encoder, represent: Represen
     for prepared in docs:
         doc = prepared.document
         parts[doc.doc_id] = DocumentParts(doc, prepared.passages, prepared.sentences)
-        dense_inputs.extend(dense_text(p, doc.title, represent) for p in prepared.passages)
-        sentence_inputs.extend(p.text[a:b] for p, ss in zip(prepared.passages, prepared.sentences) for a, b in ss)
+        dense, sentences = _inputs(prepared, represent)
+        dense_inputs += dense
+        sentence_inputs += sentences
     if docs:
         log(f"embedding {plural(len(dense_inputs), 'passage')} and {plural(len(sentence_inputs), 'sentence')} "
             f"of {plural(len(docs), 'document')}")
-    if on_progress:
-        on_progress("passages", 0, len(dense_inputs))
     if on_progress:   # one bar over passages and sentences, counted in passages
+        on_progress("passages", 0, len(dense_inputs))
         total, both = len(dense_inputs), len(dense_inputs) + len(sentence_inputs)
         vectors = _embed_reporting(encoder, dense_inputs, lambda n: on_progress("passages", n * total // both, total))
         svectors = _embed_reporting(encoder, sentence_inputs,

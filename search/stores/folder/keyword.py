@@ -130,12 +130,9 @@ class KeywordIndex:
         return {t: float(r) for t, r in zip(terms, idf)}
 
     def rarity(self, terms: list[str]) -> float:
-        """Mean normalised idf of the question's known terms, 0 (common) to 1 (unique)."""
-        if not terms or self.count < 2:
-            return 0.0
-        df = np.array([self._doc_freq[self.vocab[t]] for t in terms], dtype=np.float64)
-        idf = np.log((self.count + 1) / (df + 0.5))
-        return float(np.clip(idf / np.log(self.count + 1), 0, 1).mean())
+        """Mean normalised idf of the question's known terms (each as often as it occurs), 0 to 1."""
+        each = self.term_rarity(terms)
+        return float(np.mean([each[t] for t in terms])) if each else 0.0
 
 
 def _contenders(scores: np.ndarray, n: int, stride: int = 97) -> np.ndarray:
