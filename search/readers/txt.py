@@ -71,9 +71,30 @@ def _legacy(data: bytes, error: UnicodeDecodeError) -> tuple[str, str]:
     except UnicodeDecodeError:
         western = None
     if western is not None and ("cp1252" in names or mess_ratio(western) <= best.chaos + 0.1):
-        return _text(western), "cp1252"
+        rival = _other_windows_page(fits, data, western)
+        return (_text(data.decode(rival)), rival) if rival else (_text(western), "cp1252")
     name = min(names, key=lambda n: (not n.startswith("cp125"), not n.startswith("iso8859"), names.index(n)))
     return _text(data.decode(name)), name
+
+
+def _other_windows_page(fits, data: bytes, western: str) -> str:
+    """Another Windows code page the detector finds more coherent than Windows-1252, when it reads
+    the bytes differently ("Žilině" in Windows-1250, "Žilinì" in 1252); "" when 1252 stands.
+
+    Code pages that decode the bytes to the same text are the same answer, so 1252 keeps the name.
+    Coherence is charset-normalizer's language-fit score (0..1); 0.02 keeps near ties with 1252.
+    """
+    western_fit = max((m.coherence for m in fits if codecs.lookup(m.encoding).name == "cp1252"), default=0.0)
+    for match in fits:
+        name = codecs.lookup(match.encoding).name
+        if not name.startswith("cp125") or name == "cp1252" or match.coherence <= western_fit + 0.02:
+            continue
+        try:
+            if data.decode(name) != western:
+                return name
+        except UnicodeDecodeError:
+            continue
+    return ""
 
 
 def normalise_lines(text: str) -> str:

@@ -70,6 +70,10 @@ def test_utf16_and_utf32_with_a_byte_order_mark(encoding):
     ("Привет мир, это тестовый документ о парковке жителей.", "cp1251"),
     ("Zażółć gęślą jaźń, łódź i żółw są tutaj razem.", "cp1250"),
     ("Résumé — “quoted” €5 fee for the café.", "cp1252"),
+    # Czech reads without error as Windows-1252 too ("Žilinì", "poèítaèe"): the more coherent page wins
+    ("Zpráva o školách\n\nŠkoly v Žilině dostanou nové počítače a ředitelé škol jsou spokojeni s rozpočtem.", "cp1250"),
+    ("Le comité a décidé que la fenêtre de l'hôtel sera réparée très bientôt. Père et mère à côté.", "cp1252"),
+    ("A decisão do conselho não foi aprovada. As eleições são em outubro; informações à população.", "cp1252"),
 ])
 def test_legacy_encodings_are_detected(text, encoding):
     result = read(".txt", text.encode(encoding))
