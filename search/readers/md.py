@@ -1,8 +1,8 @@
 """Markdown: the file as written, with its structure from the markup (markdown-it-py, CommonMark).
 
 The stored text is the file decoded as plain text is (``txt.decode``: no byte-order mark, ``\\n``
-line ends, legacy encodings detected) with any YAML front matter left out: the front matter's
-``title:`` is the document's title, and the rest of it is metadata, never a passage. Offsets point
+line ends, legacy encodings detected) with any front matter left out (YAML between ``---`` lines or
+TOML between ``+++`` lines, as Jekyll and Hugo write them): its ``title`` is the document's title, and the rest of it is metadata, never a passage. Offsets point
 into that text; a file with neither front matter, BOM nor CR line ends is stored byte for byte.
 
 Headings come from the markup (``#`` lines and setext underlines), so a ``#`` line inside fenced
@@ -23,27 +23,29 @@ from .txt import decode, normalise_lines
 
 SUFFIXES = (".md",)
 REQUIRES = "markdown-it-py"
-VERSION = 2     # 2: headings from the markup; front matter out of the text; BOM and CR dropped
+VERSION = 3     # 2: headings from the markup; front matter out of the text; BOM and CR dropped; 3: TOML front matter
 
-_FENCE = ("---\n",)
-_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
-_TITLE = re.compile(r"^title[ \t]*:(.*)$", re.M)    # one unbounded part per line: linear
+_CLOSE = {"---\n": re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M),    # YAML
+          "+++\n": re.compile(r"^\+\+\+[ \t]*$", re.M)}             # TOML (Hugo)
+_TITLE = re.compile(r"^title[ \t]*[:=](.*)$", re.M)    # one unbounded part per line: linear
 _KINDS = {"heading_open": "heading", "paragraph_open": "paragraph", "list_item_open": "item",
           "table_open": "table", "fence": "code", "code_block": "code", "html_block": "paragraph"}
 
 
 def split_front_matter(text: str) -> tuple[str, str]:
-    """(front matter without its ``---`` lines, the rest); ("", text) when there is none.
+    """(front matter without its fence lines, the rest); ("", text) when there is none.
 
-    Front matter opens on the first line with ``---`` and closes at the next ``---`` or ``...``
-    line, within the first 64 KB (a file opening with a thematic break has no closing line).
+    YAML front matter opens on the first line with ``---`` and closes at the next ``---`` or ``...``
+    line; TOML front matter opens and closes with ``+++`` lines. The close must come within the
+    first 64 KB (a file opening with a thematic break has no closing line).
 
     >>> split_front_matter("---\\ntitle: A\\n---\\nBody\\n")
     ('title: A\\n', 'Body\\n')
     """
-    if not text.startswith(_FENCE):
+    fence = text[:4]
+    if fence not in _CLOSE:
         return "", text
-    close = _CLOSE.search(text, 4, min(len(text), 65536))
+    close = _CLOSE[fence].search(text, 4, min(len(text), 65536))
     if close is None:
         return "", text
     after = close.end() + 1 if text.startswith("\n", close.end()) else close.end()
@@ -51,7 +53,7 @@ def split_front_matter(text: str) -> tuple[str, str]:
 
 
 def front_matter_title(meta: str) -> str:
-    """The ``title:`` of YAML front matter, quotes removed; "" without one."""
+    """The ``title: …`` (YAML) or ``title = "…"`` (TOML) of front matter, quotes removed; "" without one."""
     m = _TITLE.search(meta)
     if not m:
         return ""

@@ -60,6 +60,12 @@ def test_front_matter_gives_the_title_and_is_left_out_of_the_text(tmp_path):
     assert "author" not in doc.text and "Library IT" not in doc.text
 
 
+def test_toml_front_matter_gives_the_title_and_is_left_out_of_the_text(tmp_path):
+    body = "# Opening hours\n\nThe library opens at nine on weekdays.\n"
+    doc = loaded(tmp_path, "hours.md", ('+++\ntitle = "Library hours"\ndraft = false\n+++\n' + body).encode())
+    assert (doc.title, doc.text) == ("Library hours", body)
+
+
 def test_headings_come_from_the_markup_only(tmp_path):
     doc = loaded(tmp_path, "guide.md", GUIDE.encode())
     assert [(h.text, h.path) for h in doc.outline] == [
