@@ -38,7 +38,7 @@ from .pdf_text import clean_glyphs, join_lines
 
 SUFFIXES = (".pdf",)
 REQUIRES = "pdfplumber"
-VERSION = 2
+VERSION = 3     # 3: tables set without rules read row by row (pdf_grid)
 MAX_LAYOUT_CONTENT = 2**19      # a page with more drawing instructions is read as plain text, not laid out
 MAX_PAGE_CONTENT = 2 * 2**20    # a page with more is not read at all (minutes of parsing for a few labels)
 

@@ -3,7 +3,7 @@
 pdfplumber opens the file with layout parameters (``LAPARAMS``), so ``page.layout`` holds
 pdfminer's text boxes in reading order (columns one after the other) with their lines and
 characters. Each line becomes a ``pdf_layout.Line`` with its text, position, main font size and
-boldness; a ruled table becomes one ``Line`` holding its rows::
+boldness; a table, ruled (pdfplumber) or not (``pdf_grid``), becomes one ``Line`` holding its rows::
 
     lines, image_cover = page_lines(page, 0)   # image_cover: share of the page under its largest image
     lines[0]   # Line(page=0, text='1. Bus services', top=59.2, bottom=72.2, x0=56.7, x1=190.4, size=13.0, bold=True)
@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import replace
 
 from ..patterns import BULLET_SYMBOLS, squash
+from .pdf_grid import aligned_tables
 from .pdf_layout import Line
 from .pdf_text import clean_glyphs, is_bold_font
 
@@ -100,11 +101,15 @@ def page_lines(page, number: int) -> tuple[list[Line], float]:
     out = reading_order(_with_bullets(boxes))
     # pdfplumber's table finder costs as much as the page: only where rules could make a grid
     if found["across"] >= 2 and found["down"] >= 2 and found["edges"] <= MAX_TABLE_EDGES:
-        tables = _tables(page, number)
-        if tables:
-            out = [line for line in out if not _inside(line, tables)]
-            out = _place(out, tables)
-    return out, found["cover"]
+        out = _with_tables(out, _tables(page, number))
+    return _with_tables(out, aligned_tables(out)), found["cover"]
+
+
+def _with_tables(lines: list[Line], tables: list[Line]) -> list[Line]:
+    """``lines`` with the lines inside each table replaced by the table, placed in reading order."""
+    if not tables:
+        return lines
+    return _place([line for line in lines if not _inside(line, tables)], tables)
 
 
 def _color(char) -> str:

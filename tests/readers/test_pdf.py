@@ -215,6 +215,37 @@ def test_ruled_tables_and_bullets(tmp_path):
     assert spans(result, "caption") == ["Table 2: Spending by service"]
 
 
+def test_a_table_without_rules_is_read_row_by_row(tmp_path):
+    width, height = A4
+    c = canvas.Canvas(str(tmp_path / "plain-table.pdf"), pagesize=A4)
+    c.setFont("Vera", 10)
+    c.drawString(72, height - 90, "Missed bin reports rose in the winter on narrow streets.")
+    c.drawString(72, height - 110, "Table 3: Missed collections by ward")
+    rows = [("Ward", "Missed", "Rate"), ("Northfield", "120", "2.1%"), ("Southgate", "96", "1.7%")]
+    for r, row in enumerate(rows):
+        for x, cell in zip((72, 200, 300), row):
+            c.drawString(x, height - 130 - 14 * r, cell)
+    c.drawString(72, height - 190, "The rates are per thousand households.")
+    c.save()
+    result = pdf.read((tmp_path / "plain-table.pdf").read_bytes(), LIMITS)
+    assert spans(result, "table") == ["Ward\tMissed\tRate\nNorthfield\t120\t2.1%\nSouthgate\t96\t1.7%"]
+    assert spans(result, "caption") == ["Table 3: Missed collections by ward"]
+
+
+def test_three_columns_of_running_text_are_not_a_table(tmp_path):
+    width, height = A4
+    c = canvas.Canvas(str(tmp_path / "three.pdf"), pagesize=A4)
+    c.setFont("Vera", 9)
+    words = "the council agreed a new plan for the harbour and its".split()
+    for col, x in enumerate((40, 215, 390)):
+        for r in range(12):
+            c.drawString(x, height - 80 - 12 * r, " ".join(words[(r + col) % 5:][:6]) + f" line{col}{r}")
+    c.save()
+    result = pdf.read((tmp_path / "three.pdf").read_bytes(), LIMITS)
+    assert spans(result, "table") == []
+    assert "line00" in result.text and "line211" in result.text
+
+
 def test_two_columns_are_read_one_after_the_other(tmp_path):
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
