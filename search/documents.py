@@ -197,7 +197,7 @@ def load(path: Path, seeds: Path, source: Source | None = None,
     else:
         outline = bounded_outline(detect_outline(_masked(result), limits.max_headings + 1, limits.max_heading_depth + 1),
                                   limits, notes)
-    document = Document(doc_id=source.doc_id, title=derive_title(result.text, outline, path, result.title),
+    document = Document(doc_id=source.doc_id, title=derive_title(result.text, outline, path, result.title, result.pages),
                         fingerprint=source.fingerprint, text=result.text, outline=outline, pages=result.pages,
                         blocks=result.blocks, ocr_pages=result.ocr_pages)
     return document, tuple(notes)

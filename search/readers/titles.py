@@ -63,23 +63,27 @@ def is_noise(title: str, path: Path) -> bool:
                 or title.casefold() in {stem.casefold(), Path(path).name.casefold()})
 
 
-def _first_heading(text: str, outline) -> str:
-    """The first unnumbered heading near the top of two words or more, or of one word when it is the
-    document's first line ("Parks", "# Notes"): a title, where a lone word lower down is a label."""
+def _first_heading(text: str, outline, first_page_end: int) -> str:
+    """The first unnumbered heading near the top (and on the first page) of two words or more, or of
+    one word when it is the document's first line ("Parks", "# Notes"): a title, where a lone word
+    lower down is a label."""
     top = len(text) - len(text.lstrip())
     for h in outline.headings:
-        if h.start > 2000:
+        if h.start > 2000 or h.start >= first_page_end:
             break
         if (len(h.text.split()) >= 2 or h.start == top) and not _NUMBERED.match(h.text):
             return h.text
     return ""
 
 
-def derive_title(text: str, outline, path: Path, given: str = "") -> str:
+def derive_title(text: str, outline, path: Path, given: str = "", pages: tuple[int, ...] = ()) -> str:
     """The reader's ``given`` title unless it is noise; else the first unnumbered heading of two
-    words or more near the top (or of one word on the first line); else the first line's first sentence when it is at most sixteen
+    words or more near the top (or of one word on the first line), on the first page when ``pages``
+    (offsets where pages start) are known, so a heading read by OCR from page 2 never names a
+    document whose page 1 has text; else the first line's first sentence when it is at most sixteen
     words; else the file's name in words ("winter-fuel_2026" -> "winter fuel 2026")."""
-    for candidate in (clean_title(given), _first_heading(text, outline)):
+    first_page_end = next((start for start in pages[1:] if start > 0), len(text) + 1)   # of the first page with text
+    for candidate in (clean_title(given), _first_heading(text, outline, first_page_end)):
         if candidate and not is_noise(candidate, path):
             return candidate
     first = next((line.strip() for line in text[:20000].splitlines() if len(line.split()) >= 3), "")

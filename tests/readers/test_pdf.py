@@ -498,3 +498,13 @@ def test_case_19_pages_without_text_are_named_and_ocr_when_installed():
         assert "Church Lane" in scanned.text and "oak" in scanned.text
     else:
         assert "apt-get install tesseract-ocr" in " ".join(scanned.notes)
+
+
+def test_case_19_title_comes_from_page_one_not_a_heading_read_by_ocr_from_page_two():
+    from search.documents import load_document
+
+    folder = case("19-scanned-and-mixed-pdf")
+    mixed = load_document(folder / "mixed-licensing.pdf", folder)
+    assert mixed.title == "Licensing sub-committee decision notice"
+    if HAS_TESSERACT:   # page 2's OCR text holds a heading-like line; it names nothing
+        assert "Tree preservation order" in mixed.text
