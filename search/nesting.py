@@ -1,6 +1,8 @@
 """Nest heading candidates by style, the way reStructuredText nests its underline styles.
 
-A heading of a style already open closes back to it; a new style opens a level below. Numbered
+A heading of a style already open closes back to it; a new style opens a level below. An
+unnumbered heading after a numbered section ends the numbered sections unless the top-level
+sequence goes on right after it ("Key findings" between "1. Summary" and "2. Plan"). Numbered
 headings continue an open sequence (``2.`` after ``1.``) or start a new one at 1, which must go on
 to 2 before another 1 of its style restarts it. The document's first numbered sequence is its top
 level. Used by ``sections.detect_headings``, which also resets it under each contents-list heading.
@@ -28,12 +30,17 @@ class Nesting:
         self.depth = self.max_depth      # room left under the contents headings open above
         # next_same[k]: the next candidate of candidate k's numbering style, if any
         self.next_same: list[int | None] = [None] * len(cands)
+        # next_numbered[k]: the first numbered candidate after candidate k, if any
+        self.next_numbered: list[int | None] = [None] * len(cands)
         seen: dict[str, int] = {}
+        following = None
         for k in range(len(cands) - 1, -1, -1):
+            self.next_numbered[k] = following
             style = cands[k].style
             if style:
                 self.next_same[k] = seen.get(style)
                 seen[style] = k
+                following = k
         self.reset(0)
 
     def reset(self, base_depth: int) -> None:
@@ -49,6 +56,14 @@ class Nesting:
         later = self.next_same[k]
         return later is not None and self.cands[later].number == 2 and \
             self.cands[later].entry == self.cands[k].entry
+
+    def _inside_top(self, k: int) -> bool:
+        """Whether the top-level numbered sequence goes on right after candidate ``k`` ("Key findings"
+        between "1. Summary" and "2. Recommendations"): then ``k`` sits inside the open section."""
+        later = self.next_numbered[k]
+        top = self.top
+        return (later is not None and top is not None and self.cands[later].style == top.style
+                and self.cands[later].number == top.number + 1)
 
     def place(self, k: int, body_since_last: bool) -> list | None:
         """Open candidate ``k``; the stack of open headings it ends, or None when it is not a heading."""
@@ -76,7 +91,7 @@ class Nesting:
             if same is not None:
                 del stack[same:]
             elif (body_since_last and stack and stack[0].style and c.family not in self.styles_inside_numbers
-                  and c.family == "title"):
+                  and c.family == "title" and not self._inside_top(k)):
                 stack.clear()   # an unnumbered heading never seen inside a numbered section ends them
             if stack and stack[0].style:
                 self.styles_inside_numbers.add(c.family)

@@ -36,7 +36,7 @@ from .model import Heading, Outline
 from .nesting import Nesting
 from .patterns import ANNEX, BULLET_CLASS, CAPTION, SIGN_OFF, is_dateline, shorten_heading
 
-OUTLINE_VERSION = 4   # bump when detection changes: a build then sections (and embeds) every document again
+OUTLINE_VERSION = 5   # bump when detection changes: a build then sections (and embeds) every document again
 MAX_TITLE_WORDS = 14
 MAX_TITLE_CHARS = 100
 MAX_HEADING_LINE = 400    # a longer line is body text (Markdown headings aside)

@@ -305,3 +305,15 @@ def test_a_table_of_figures_with_tabs_is_not_taken_for_a_contents_list():
 def test_depth_is_capped_under_contents_headings_too():
     for depth in (1, 2, 3):
         assert max(len(h.path) for h in detect_headings(REPORT, max_depth=depth)) == depth
+
+
+def test_an_unnumbered_heading_between_numbered_sections_nests_under_the_one_before():
+    text = ("Library Opening Hours Review\n\n1. Summary\n\nThe review considered twelve branches.\n\n"
+            "Key findings\n\nEvening opening brings in working adults.\n\n2. Recommendations\n\n"
+            "Keep the central library open late.\n")
+    assert [h.path for h in detect_headings(text)] == [
+        ("Library Opening Hours Review",), ("1. Summary",), ("1. Summary", "Key findings"), ("2. Recommendations",)]
+    # after the last numbered section, with no such heading inside one before, it stands at the top
+    closing = text + "\nFurther reading\n\nThe committee papers of June.\n"
+    closing = closing.replace("Key findings\n\n", "")
+    assert detect_headings(closing)[-1].path == ("Further reading",)
