@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .access import OPEN_POLICY, AccessPolicy
 from .chunk import ChunkSettings
 from .documents import discover, read_source
 from .encoders import Encoder
@@ -93,9 +94,10 @@ def _reusable(live: LiveVersion, chunking: ChunkSettings, represent: RepresentSe
     return live
 
 
-def _same_settings(live: LiveVersion, fusion: FusionSettings) -> bool:
+def _same_settings(live: LiveVersion, fusion: FusionSettings, access: dict) -> bool:
     m = live.manifest
-    return live.usable() and not live.damage and m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
+    return (live.usable() and not live.damage and m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
+            and m.get("access") == access)
 
 
 def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
@@ -133,7 +135,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
                 fusion: FusionSettings = FusionSettings(), represent: RepresentSettings = RepresentSettings(),
                 strict: bool = False, progress: bool = True,
                 log=lambda msg: print(msg, file=sys.stderr), limits: DocumentLimits = DocumentLimits(),
-                on_progress=None, isolate: bool = True) -> BuildReport:
+                on_progress=None, isolate: bool = True, access: AccessPolicy | None = None) -> BuildReport:
     """Bring the store up to date with ``seeds``; the old version serves until the new one is live.
 
     ``store`` is a ``StoreWriter`` (``stores.open_writer(settings)``) or an index folder's path.
@@ -141,7 +143,9 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
     reported and skipped and the rest are built (``strict``: the build stops, changing nothing:
     ``BadDocument``). ``on_progress(stage, done, total)`` hears of each document read ("documents")
     and of embedding ("passages"). ``isolate=False`` reads documents in this process (no time
-    budget). ``SearchError`` when another build holds the store.
+    budget). ``access`` (``access.load_policy``; None: every document public) gives the groups
+    recorded for each document in ``manifest["access"]``; a changed policy alone re-publishes,
+    reusing every passage and vector. ``SearchError`` when another build holds the store.
     """
     t0 = time.perf_counter()
     seeds = Path(seeds)
@@ -157,7 +161,8 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
         if not fresh and not parts:
             raise BadDocument(f"no usable documents in {seeds}; nothing was changed")
         report.documents = len(fresh) + len(parts)
-        if not fresh and not report.removed and _same_settings(live, fusion):
+        recorded = (access or OPEN_POLICY).record([p.document.doc_id for p in fresh] + list(parts))
+        if not fresh and not report.removed and _same_settings(live, fusion, recorded):
             report.version = live.version
             report.passages = live.passages
             report.seconds = time.perf_counter() - t0
@@ -181,6 +186,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
             "fusion": fusion.as_dict(),
             "represent": represent.as_dict(),
             "keyword": KEYWORD_PARAMS,
+            "access": recorded,
         }
         version = writer.write(ordered, manifest, keyword_texts)
         try:

@@ -26,6 +26,7 @@ def load_embedder(settings: Settings):
 
 
 def cmd_build(args) -> int:
+    from .access import configured_policy
     from .build import build_index
     from .chunk import ChunkSettings
     from .encoders import load_encoder
@@ -38,7 +39,7 @@ def cmd_build(args) -> int:
     with BuildProgress(enabled=not args.quiet) as bar:
         report = build_index(settings.seeds, open_writer(settings), load_encoder(settings, lazy=True), ChunkSettings(),
                              strict=args.strict, progress=False, limits=settings.limits(), on_progress=bar.update,
-                             log=bar.write)
+                             log=bar.write, access=configured_policy(settings))
     print(report.summary())
     return 0
 
@@ -250,6 +251,10 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--quick", action="store_true", help="shorter runs and smaller scale sizes")
     bench.set_defaults(func=cmd_bench)
+
+    from .cli_keys import add_parser as add_keys_parser
+
+    add_keys_parser(sub)
     return ap
 
 

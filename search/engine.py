@@ -74,21 +74,35 @@ class Engine:
     def version(self) -> str:
         return self.store.version
 
+    @property
+    def document_ids(self) -> frozenset[str]:
+        """Every document id of the version."""
+        return self._doc_ids
+
     def search(self, q: str, k: int = DEFAULT_K, docs: list[str] | None = None, explain: bool = False,
-               min_confidence: float = 0.0) -> SearchResponse:
+               min_confidence: float = 0.0, allowed: frozenset[str] | None = None) -> SearchResponse:
         """The best ``k`` results for ``q`` (optionally only from ``docs``); BadQuery for bad input.
 
         Each hit carries its ``confidence`` (``confidence.py``) and, with ``explain``, the parts of
         its score; the answer's ``match`` comes from the top result. ``min_confidence`` then drops
         weaker results (ranks and ``match`` stay as ranked).
+
+        ``allowed`` is the set of document ids the caller may read (None: all). Retrieval draws
+        candidates from those only (the store's ``Query.doc_ids``), so duplicates, "also in" lists,
+        scores and confidence never see another document; a ``docs`` id outside it is refused with
+        the very message an unknown id gets.
         """
         t0 = time.perf_counter()
-        q, k, docs = validate_query(q, k, docs, self._doc_ids)
+        known = self.readable(allowed)
+        q, k, docs = validate_query(q, k, docs, self._doc_ids if known is None else known)
         min_confidence = validate_min_confidence(min_confidence)
+        scope = tuple(docs) if docs else (None if known is None else tuple(sorted(known)))
+        if scope == ():      # the caller may read nothing: an empty answer, asked of no store
+            return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, [],
+                                  match=match_of(None), min_confidence=min_confidence, explain=explain)
         vector = self.encoder.encode_query(q if q.isascii() else nfkc(q))   # full-width, ligatures: as typed plainly
         terms = self.store.query_terms(q)
-        cands = self.store.candidates(Query(vector, terms, tuple(docs) if docs else None),
-                                      max(self.fusion.candidates, 4 * k))
+        cands = self.store.candidates(Query(vector, terms, scope), max(self.fusion.candidates, 4 * k))
         cands, also = collapse_duplicates(cands, self.store)
         stems = set(terms)
         asked = tokenize([q], self._stopwords)[0]
@@ -115,6 +129,13 @@ class Engine:
         kept = [h for h in hits if h.confidence >= min_confidence]
         return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, kept,
                               match=match, min_confidence=min_confidence, explain=explain)
+
+    def readable(self, allowed: frozenset[str] | None) -> frozenset[str] | None:
+        """The version's documents among ``allowed``; None when that is every one (so a caller allowed
+        everything is answered exactly as an unrestricted one: no filter reaches the store)."""
+        if allowed is None or allowed >= self._doc_ids:
+            return None
+        return self._doc_ids & allowed
 
     def _joined(self, ids: tuple[int, ...], vector: np.ndarray) -> tuple[Passage, list[tuple[int, int]], np.ndarray]:
         """One passage, or neighbours of one paragraph joined into one span, with its sentences and their cosines."""

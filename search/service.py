@@ -70,6 +70,7 @@ class SearchService:
         """Build the first index from ``settings.seeds`` in a thread; the service answers 503 with the
         build's progress until the new version is live, then serves it (the watcher or this thread
         loads it). A failed build leaves a 503 that says why."""
+        from .access import configured_policy
         from .build import build_index
         from .stores import open_writer
 
@@ -78,7 +79,8 @@ class SearchService:
             try:
                 report = build_index(self.settings.seeds, open_writer(self.settings), self.embedder, progress=False,
                                      log=log.warning, limits=self.settings.limits(),
-                                     on_progress=self.note_build_progress)
+                                     on_progress=self.note_build_progress,
+                                     access=configured_policy(self.settings))
             except Exception as exc:   # the service stays up and says why it has no index
                 log.error("the first build failed: %s", exc)
                 self._error = IndexMissing(self._public(f"the first build failed: {exc}; fix it and run "
@@ -118,12 +120,15 @@ class SearchService:
             raise self._error
         return engine
 
-    def search(self, q, k=None, docs=None, explain: bool = False, min_confidence: float = 0.0) -> SearchResponse:
+    def search(self, q, k=None, docs=None, explain: bool = False, min_confidence: float = 0.0,
+               allowed: frozenset[str] | None = None) -> SearchResponse:
+        """``Engine.search`` within the in-flight bound; ``allowed``: the documents the caller may read (None: all)."""
         engine = self.engine()
         if not self._slots.acquire(timeout=0.05):
             raise Overloaded("too many searches at once; retry in a moment")
         try:
-            return engine.search(q, self.settings.default_k if k is None else k, docs, explain, min_confidence)
+            return engine.search(q, self.settings.default_k if k is None else k, docs, explain, min_confidence,
+                                 allowed=allowed)
         finally:
             self._slots.release()
 

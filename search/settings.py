@@ -64,6 +64,18 @@ class Settings:
                                                               "the rest is left out with a warning"})
     doc_seconds: float = field(default=45.0, metadata={"help": "time budget to read and section one document; "
                                                                "a document over it is skipped"})
+    auth: str = field(default="open", metadata={"help": "who may call: open (anyone; documents a policy restricts "
+                                                       "stay hidden), keys (Authorization: Bearer KEY) or proxy "
+                                                       "(user and groups from a trusted sign-in proxy; keys too)"})
+    keys_file: str = field(default="", metadata={"help": "the API keys file (`python -m search keys add`); "
+                                                        "hashes, names and groups only"})
+    access_policy: str = field(default="", metadata={"help": "TOML file mapping documents to the groups that may "
+                                                            "read them; empty: every document is public"})
+    trusted_proxies: str = field(default="", metadata={"help": "addresses or networks (comma-separated) whose user "
+                                                              "and groups headers are believed (auth=proxy)"})
+    proxy_user_header: str = field(default="X-Forwarded-User", metadata={"help": "header naming the signed-in user"})
+    proxy_groups_header: str = field(default="X-Forwarded-Groups", metadata={"help": "header listing the user's "
+                                                                                    "groups, comma-separated"})
 
     def limits(self) -> "DocumentLimits":
         return DocumentLimits(int(self.max_file_mb * 2**20), self.max_text_chars, int(self.max_part_mb * 2**20),

@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 TIERS = [
-    ("search.settings", "search.errors", "search.model", "search.patterns", "search.terms"),
+    ("search.settings", "search.errors", "search.model", "search.patterns", "search.terms", "search.access",
+     "search.keys"),
     ("search.readers", "search.sections", "search.contents", "search.nesting", "search.sentences", "search.chunk",
      "search.represent", "search.documents"),
     ("search.encoders",),
@@ -22,7 +23,7 @@ TIERS = [
     ("search.fusion", "search.highlight", "search.confidence"),
     ("search.prepare", "search.engine", "search.build"),
     ("search.service", "search.evaluate", "search.calibrate", "search.bench", "search.layout"),
-    ("search.cli", "search.__main__", "web"),
+    ("search.cli", "search.__main__", "web", "search.cli_keys"),
 ]
 
 

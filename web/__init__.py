@@ -12,6 +12,7 @@ from flask import Flask, g, request
 
 from search.settings import Settings
 
+from .caller import caller_name, init_app as init_caller
 from .errors import error_response, register_error_handlers
 from .security import RateLimiter, add_security_headers
 
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None, service=None, embedder=None) ->
             return error_response(429, f"too many requests; retry in {wait} s", {"Retry-After": str(wait)})
         return None
 
+    init_caller(app, settings)   # after the two above: a refused caller still has a request id and a rate limit
+
     @app.after_request
     def _finish(response):
         add_security_headers(response)
@@ -74,7 +77,7 @@ def create_app(settings: Settings | None = None, service=None, embedder=None) ->
         log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, "request", extra={"fields": {
             "id": g.get("request_id"), "method": request.method, "path": request.path, "status": response.status_code,
             "ms": round(elapsed, 2), "results": g.get("result_count"), "q_chars": g.get("q_chars"),
-            "client": request.remote_addr}})
+            "client": request.remote_addr, "caller": caller_name()}})
         return response
 
     return app

@@ -12,6 +12,7 @@ from search.engine import validate_query
 from search.settings import MAX_OUTLINE
 from .layout import outline_of
 
+from .caller import allowed_docs, caller
 from .errors import ApiError, printable
 from .openapi import openapi_spec
 
@@ -133,7 +134,7 @@ def search():
     g.q_chars = len(q) if isinstance(q, str) else None
     validate_query(q, service().settings.default_k if k is None else k, docs)   # a bad request is a 400 before anything else
     explain, min_confidence = search_options()
-    response = service().search(q, k, docs, explain, min_confidence)
+    response = service().search(q, k, docs, explain, min_confidence, allowed=allowed_docs())
     g.result_count = len(response.results)
     return jsonify(response.to_json())
 
@@ -142,6 +143,10 @@ def search():
 def health():
     info = service().health()
     if info["status"] == "ok":
+        engine = service().engine()
+        allowed = current_app.extensions["access"].allowed(engine, caller().groups)
+        if allowed is not None:   # the counts of what this caller may read, nothing more
+            info.update(documents=len(allowed), passages=sum(len(engine.store.passage_ids(d)) for d in allowed))
         return jsonify(info)
     # The health fields, and the error shape every error carries (API.md).
     return jsonify({**info, "error": {"status": 503, "message": printable(info.get("message", "no usable index"))}}), 503
@@ -153,18 +158,25 @@ def document_summary(store, doc_id: str) -> dict:
             "chars": len(d.text), "url": f"/doc/{quote(doc_id)}"}
 
 
+def readable_ids(store) -> list[str]:
+    """The ids, sorted, of the documents the caller may read."""
+    allowed = allowed_docs()
+    return [d for d in store.document_ids() if allowed is None or d in allowed]
+
+
 @bp.get("/documents")
 def documents():
     store = service().engine().store
     return jsonify({"index_version": store.version,
-                    "documents": [document_summary(store, d) for d in store.document_ids()]})
+                    "documents": [document_summary(store, d) for d in readable_ids(store)]})
 
 
 @bp.get("/documents/<path:doc_id>")
 def document(doc_id: str):
     store = service().engine().store
-    d = store.document(doc_id)
-    if d is None:
+    allowed = allowed_docs()
+    d = store.document(doc_id) if allowed is None or doc_id in allowed else None
+    if d is None:   # a document the caller may not read is answered exactly as one that does not exist
         raise ApiError(404, f"unknown document {doc_id!r}; see /api/documents")
     outline = outline_of(d)
     answer = {**document_summary(store, doc_id), "fingerprint": d.fingerprint, "outline": outline[:MAX_OUTLINE]}

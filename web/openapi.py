@@ -24,7 +24,7 @@ def openapi_spec() -> dict:
     ]
     search_answer = {"200": {"description": "ranked passages",
                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchAnswer"}}}},
-                     "400": _error(), "413": _error(), "429": _error(), "503": _error()}
+                     "400": _error(), "401": _error(), "413": _error(), "429": _error(), "503": _error()}
     search_post_answer = {**search_answer, "415": _error()}
     return {
         "openapi": "3.0.3",
@@ -48,13 +48,13 @@ def openapi_spec() -> dict:
                     "type": "object", "required": ["documents"], "properties": {
                         "index_version": {"type": "string"},
                         "documents": {"type": "array", "items": {"$ref": "#/components/schemas/DocumentSummary"}}}}}}},
-                "503": _error()}}},
+                "401": _error(), "503": _error()}}},
             "/api/documents/{doc}": {"get": {"summary": "One document's metadata and outline", "operationId": "document",
                                              "parameters": [{"name": "doc", "in": "path", "required": True,
                                                              "schema": {"type": "string"}}],
                                              "responses": {"200": {"description": "document", "content": {
                                                  "application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
-                                                 "404": _error(), "503": _error()}}},
+                                                 "401": _error(), "404": _error(), "503": _error()}}},
             "/api/reload": {"post": {
                 "summary": "Re-check the index folder now and serve its live version",
                 "description": "Off (404) unless the server has an admin token (SEARCH_ADMIN_TOKEN).",
@@ -66,7 +66,13 @@ def openapi_spec() -> dict:
             "/api/openapi.json": {"get": {"summary": "This description", "operationId": "openapi",
                                           "responses": {"200": {"description": "OpenAPI 3 document"}}}},
         },
-        "components": {"securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}}, "schemas": {
+        # Callers: with SEARCH_AUTH=keys or proxy, an API key (or a sign-in proxy's headers); 401 otherwise.
+        "security": [{}, {"apiKey": []}],
+        "components": {"securitySchemes": {
+            "adminToken": {"type": "http", "scheme": "bearer"},
+            "apiKey": {"type": "http", "scheme": "bearer", "description": "a key from `python -m search keys add`; "
+                       "needed when SEARCH_AUTH=keys, accepted beside a sign-in proxy when SEARCH_AUTH=proxy"}},
+            "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["status", "message"],
                 "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},

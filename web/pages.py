@@ -12,7 +12,8 @@ from search.confidence import STRONG, WEAK, match_of
 from search.model import passage_anchor
 from search.patterns import display_path
 
-from .api import document_summary, parse_k, parse_min_confidence, query_string_is_utf8, service
+from .api import document_summary, parse_k, parse_min_confidence, query_string_is_utf8, readable_ids, service
+from .caller import allowed_docs
 from .errors import ApiError
 
 bp = Blueprint("pages", __name__)
@@ -58,11 +59,12 @@ def search_page():
     try:
         query_string_is_utf8()
         store = service().engine().store
-        context["documents"] = [document_summary(store, d) for d in store.document_ids()]
+        context["documents"] = [document_summary(store, d) for d in readable_ids(store)]
         if "q" in request.args:
             docs = [d for d in context["selected"] if d] or None
             response = service().search(q, parse_k(request.args.get("k")), docs, explain=True,
-                                        min_confidence=parse_min_confidence(request.args.get("min_confidence") or None))
+                                        min_confidence=parse_min_confidence(request.args.get("min_confidence") or None),
+                                        allowed=allowed_docs())
     except (SearchError, ApiError) as exc:
         unavailable = isinstance(exc, (IndexMissing, IndexMismatch))
         context["error"] = {"status": exc.status, "message": str(exc), "blank": not q.strip(), "unavailable": unavailable}
@@ -88,8 +90,9 @@ def search_page():
 @bp.get("/doc/<path:doc_id>")
 def document_page(doc_id: str):
     engine = service().engine()
-    doc = engine.store.document(doc_id)
-    if doc is None:
+    allowed = allowed_docs()
+    doc = engine.store.document(doc_id) if allowed is None or doc_id in allowed else None
+    if doc is None:   # one the caller may not read looks exactly like one that does not exist
         return render_template("error.html", status=404, message="There is no such document in the index."), 404
     passages = engine.document_passages(doc_id, request.args.get("span"))
     back = request.args.get("back")
