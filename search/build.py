@@ -93,9 +93,19 @@ def _reusable(live: LiveVersion, chunking: ChunkSettings, represent: RepresentSe
     return live
 
 
-def _same_settings(live: LiveVersion, fusion: FusionSettings) -> bool:
+def _same_settings(live: LiveVersion, fusion: FusionSettings, tuning: dict | None = None) -> bool:
     m = live.manifest
-    return live.usable() and not live.damage and m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
+    return live.usable() and not live.damage and m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS \
+        and m.get("tuning") == tuning
+
+
+def _live_fusion(live: LiveVersion) -> tuple[FusionSettings, dict | None]:
+    """The fusion settings a build keeps when not told otherwise: those ``python -m search tune`` fitted
+    to the live version (its manifest's ``tuning`` says so), else the defaults."""
+    tuning = live.manifest.get("tuning") if live.usable() else None
+    if tuning:
+        return FusionSettings.from_dict(live.manifest.get("fusion") or {}), tuning
+    return FusionSettings(), None
 
 
 def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
@@ -130,10 +140,10 @@ def _embed_reporting(encoder: Encoder, texts: list[str], report) -> np.ndarray:
 
 
 def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunking: ChunkSettings = ChunkSettings(),
-                fusion: FusionSettings = FusionSettings(), represent: RepresentSettings = RepresentSettings(),
+                fusion: FusionSettings | None = None, represent: RepresentSettings = RepresentSettings(),
                 strict: bool = False, progress: bool = True,
                 log=lambda msg: print(msg, file=sys.stderr), limits: DocumentLimits = DocumentLimits(),
-                on_progress=None, isolate: bool = True) -> BuildReport:
+                on_progress=None, isolate: bool = True, tuning: dict | None = None) -> BuildReport:
     """Bring the store up to date with ``seeds``; the old version serves until the new one is live.
 
     ``store`` is a ``StoreWriter`` (``stores.open_writer(settings)``) or an index folder's path.
@@ -141,7 +151,8 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
     reported and skipped and the rest are built (``strict``: the build stops, changing nothing:
     ``BadDocument``). ``on_progress(stage, done, total)`` hears of each document read ("documents")
     and of embedding ("passages"). ``isolate=False`` reads documents in this process (no time
-    budget). ``SearchError`` when another build holds the store.
+    budget). ``SearchError`` when another build holds the store. ``fusion`` None keeps the settings
+    fitted by ``tune`` (``_live_fusion``); ``tuning`` records how given settings were fitted.
     """
     t0 = time.perf_counter()
     seeds = Path(seeds)
@@ -150,6 +161,8 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
     with writer.lock():
         live = _reusable(writer.live(encoder.name, encoder.dim), chunking, represent)
         report.reused_nothing, report.repaired = live.why_not, live.damage
+        if fusion is None:
+            fusion, tuning = _live_fusion(live)
         fresh, parts = _read_seeds(seeds, writer, live, report, log, limits, chunking, on_progress, isolate)
         if strict and report.skipped:
             raise BadDocument(f"{plural(len(report.skipped), 'document')} cannot be used, so nothing was changed (--strict): "
@@ -157,7 +170,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
         if not fresh and not parts:
             raise BadDocument(f"no usable documents in {seeds}; nothing was changed")
         report.documents = len(fresh) + len(parts)
-        if not fresh and not report.removed and _same_settings(live, fusion):
+        if not fresh and not report.removed and _same_settings(live, fusion, tuning):
             report.version = live.version
             report.passages = live.passages
             report.seconds = time.perf_counter() - t0
@@ -181,7 +194,10 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
             "fusion": fusion.as_dict(),
             "represent": represent.as_dict(),
             "keyword": KEYWORD_PARAMS,
+            "build_seconds": round(time.perf_counter() - t0, 3),   # reading and embedding: most of a build
         }
+        if tuning:
+            manifest["tuning"] = tuning
         version = writer.write(ordered, manifest, keyword_texts)
         try:
             _check_version(writer.open(version, encoder), encoder, version)

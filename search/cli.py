@@ -1,4 +1,4 @@
-"""Command line: ``python -m search build|query|serve|eval|calibrate|bench``. A thin adapter over the engine, like ``web/``."""
+"""Command line: ``python -m search build|query|serve|eval|calibrate|bench|feedback|tune``. A thin adapter over the engine, like ``web/``."""
 from __future__ import annotations
 
 import argparse
@@ -250,6 +250,10 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--quick", action="store_true", help="shorter runs and smaller scale sizes")
     bench.set_defaults(func=cmd_bench)
+
+    from .commands import add_commands   # feedback export|report, tune
+
+    add_commands(sub, paths, read_question_file, _settings)
     return ap
 
 
