@@ -181,8 +181,8 @@ class Engine:
             return SearchResponse(source.text, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, [])
         near = self._paragraph(ids)
         cands = self.store.candidates(Query(vector, [], scope), max(self.fusion.candidates, 4 * k) + len(near))
-        body = _body(source)
-        keep = np.array([int(i) not in near and _body(p) != body
+        body = body_key(source)
+        keep = np.array([int(i) not in near and body_key(p) != body
                          for i, p in zip(cands.ids, self.store.passages(cands.ids))], dtype=bool)
         cands, also = collapse_duplicates(keep_rows(cands, keep), self.store)
         hits = self._hits(cands, also, fuse_rows(cands, k, self.fusion), 0, vector, [], set(), False)
@@ -258,7 +258,7 @@ def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, di
     also: dict[int, list[int]] = {}
     keep = np.ones(len(cands.ids), dtype=bool)
     for row, passage in enumerate(store.passages(cands.ids)):
-        key = _body(passage)
+        key = body_key(passage)
         kept = first.setdefault(key, row)
         if kept != row:
             keep[row] = False
@@ -268,7 +268,7 @@ def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, di
     return keep_rows(cands, keep), also
 
 
-def _body(passage: Passage) -> str:
+def body_key(passage: Passage) -> str:
     """The passage's text as compared for duplicates: squashed, case folded, without the heading line
     that opens it (the same paragraph under two documents' own headings is still the same)."""
     text = passage.text

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .encoders import CachedEncoder
-from .engine import collapse_duplicates, join_passages, keep_rows
+from .engine import body_key, join_passages, keep_rows
 from .evaluate import score_question
 from .fusion import FusionSettings, fuse_rows
 from .stores.base import Candidates, Query, Store
@@ -57,6 +57,7 @@ class Question:
     pool: Candidates
     dense_rank: np.ndarray      # int [n]: rank of each candidate by cosine (0 best)
     keyword_rank: np.ndarray    # int [n]: rank by BM25 among those with a keyword match; large without one
+    text_key: np.ndarray        # int [n]: equal for candidates of one text (``engine.collapse_duplicates``'s rule)
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
@@ -74,7 +75,9 @@ def prepare(store: Store, encoder, questions: list[dict], pool: int) -> list[Que
         vector = cached.encode_query(text if text.isascii() else nfkc(text))
         cands = store.candidates(Query(vector, store.query_terms(text), None), pool)
         keyword = np.where(cands.bm25 > 0, _ranks(cands.bm25), np.iinfo(np.int64).max)
-        out.append(Question(q, cands, _ranks(cands.cosine), keyword))
+        bodies = [body_key(p) for p in store.passages(cands.ids)]
+        keys = {b: n for n, b in reversed(list(enumerate(bodies)))}
+        out.append(Question(q, cands, _ranks(cands.cosine), keyword, np.array([keys[b] for b in bodies], np.int64)))
     return out
 
 
@@ -91,7 +94,11 @@ class Scorer:
         q = self.questions[n]
         c = setting.candidates
         keep = (q.dense_rank < c) | (q.keyword_rank < c)
-        cands, _ = collapse_duplicates(keep_rows(q.pool, keep), self.store)
+        rows = np.flatnonzero(keep)
+        _, first = np.unique(q.text_key[rows], return_index=True)   # ids ascend: the first is the lowest id
+        keep = np.zeros(len(keep), dtype=bool)
+        keep[rows[first]] = True
+        cands = keep_rows(q.pool, keep)
         groups = tuple(tuple(int(cands.ids[r]) for r in rows) for rows, _, _ in fuse_rows(cands, K, setting))
         key = (n, groups)
         if key not in self._memo:

@@ -21,13 +21,6 @@ def kept(tiny_service):
     return FeedbackLog(tiny_service.settings.data).read()
 
 
-@pytest.fixture
-def tiny_service(tiny_seeds, tiny_index, fake_embedder, make_settings, tmp_path):
-    from search.service import SearchService
-
-    return SearchService(make_settings(tiny_seeds, tiny_index, data=tmp_path / "data"), fake_embedder)
-
-
 def test_feedback_is_kept_with_its_citation_and_never_the_client_address(client, tiny_service):
     c, text = cite(client)
     r = client.post("/api/feedback", json={"q": " payment by results ", "doc": c["doc"], "start": c["start"],
