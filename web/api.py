@@ -141,7 +141,7 @@ def paging_options() -> tuple[int, str]:
                 raise ApiError(400, f"{name} is given more than once")
         offset, fmt = request.args.get("offset"), request.args.get("format")
     fmt = "json" if fmt is None else fmt
-    if fmt != "json" and fmt not in EXPORTS:
+    if fmt != "json" and (not isinstance(fmt, str) or fmt not in EXPORTS):
         raise ApiError(400, "format must be json, csv or md")
     return (0 if offset is None else parse_k(offset)), fmt
 
