@@ -14,7 +14,7 @@ import numpy as np
 
 from .confidence import Signals, confidence, coverage, match_of
 from .errors import BadQuery
-from .fusion import FusionSettings, explain as explain_score, fuse_rows, score_parts
+from .fusion import FusionSettings, explain as explain_score, fuse_pages, fuse_rows, score_parts
 from .highlight import highlights
 from .model import Hit, Passage, SearchResponse, citation_url
 from .patterns import squash
@@ -80,9 +80,11 @@ class Engine:
 
         Each hit carries its ``confidence`` (``confidence.py``) and, with ``explain``, the parts of
         its score; the answer's ``match`` comes from the top result. ``min_confidence`` then drops
-        weaker results (ranks and ``match`` stay as ranked). ``offset`` skips that many results of the
-        ranking of ``offset + k`` (at most ``MAX_RANKED``): the answer is exactly results
-        ``offset + 1 .. offset + k`` of the answer for ``k = offset + k``, ranks continuing.
+        weaker results (ranks and ``match`` stay as ranked). ``offset`` skips that many results of one
+        ranking (``offset + k`` at most ``MAX_RANKED``), ranks continuing: the ranking is built a page of
+        ``DEFAULT_K`` results at a time (``fusion.fuse_pages``), so ``offset=5`` gives exactly results
+        6-10 of the answer for ``k=10``, and pages of any ``k`` up to 25 read the same list (a larger
+        ``k`` takes more candidates, ``4 * k``, so its pages read a list of their own).
         """
         t0 = time.perf_counter()
         q, k, docs = validate_query(q, k, docs, self._doc_ids)
@@ -90,11 +92,10 @@ class Engine:
         min_confidence = validate_min_confidence(min_confidence)
         vector = self.encoder.encode_query(q if q.isascii() else nfkc(q))   # full-width, ligatures: as typed plainly
         terms = self.store.query_terms(q)
-        depth = offset + k
         cands = self.store.candidates(Query(vector, terms, tuple(docs) if docs else None),
-                                      max(self.fusion.candidates, 4 * depth))
+                                      max(self.fusion.candidates, 4 * k))
         cands, also = collapse_duplicates(cands, self.store)
-        ranked = fuse_rows(cands, depth, self.fusion)
+        ranked = fuse_pages(cands, offset + k, self.fusion, DEFAULT_K)
         hits = self._hits(cands, also, ranked, offset, vector, tokenize([q], self._stopwords)[0], set(terms), explain)
         kept = [h for h in hits[1 if offset else 0:] if h.confidence >= min_confidence]
         return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, kept,

@@ -152,3 +152,24 @@ def test_metrics_count_refusals_and_feedback(tiny_service):
     assert refusals == {"rate_limit": 1, "overload": 1}
     feedback = {s.labels["helpful"]: s.value for s in families["search_feedback"].samples if s.name.endswith("_total")}
     assert feedback == {"true": 0, "false": 1}
+
+
+def test_pages_read_one_ranking_even_where_one_documents_share_binds():
+    """Doc a holds the 12 best passages: page one keeps it to 7 of 10, and every offset reads the same list."""
+    import numpy as np
+
+    from search.fusion import FusionSettings, fuse_pages, fuse_rows
+    from search.stores.base import Candidates
+
+    n = 30
+    cos = np.linspace(1.0, 0.5, n).astype(np.float32)
+    docs = ["a.txt"] * 12 + ["b.txt"] * 9 + ["c.txt"] * 9
+    cands = Candidates(np.arange(n, dtype=np.int64), cos, cos, np.zeros(n, np.float32), docs, np.zeros(n, bool))
+    settings = FusionSettings()
+    whole = fuse_pages(cands, 30, settings, 10)
+    assert whole[:10] == fuse_rows(cands, 10, settings)            # page one is today's answer for k = 10
+    assert sum(docs[rows[0]] == "a.txt" for rows, _, _ in whole[:10]) == 7
+    rows = [r for group, _, _ in whole for r in group]
+    assert sorted(rows) == list(range(n))                          # every passage once: nothing skipped or repeated
+    for offset, k in [(5, 10), (5, 5), (10, 10), (3, 17)]:
+        assert fuse_pages(cands, offset + k, settings, 10)[offset:] == whole[offset:offset + k]
