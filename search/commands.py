@@ -68,6 +68,8 @@ def cmd_tune(args) -> int:
     questions = args.read_questions(Path(args.questions))   # checked before the model loads
     settings = _settings(args)
     encoder = load_encoder(settings)
+    import bm25s   # noqa: F401 -- it sets its logger to DEBUG when imported: quiet it after that
+
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     quiet = {"progress": False, "log": lambda m: print(m, file=sys.stderr), "limits": settings.limits()}
     if not has_index(settings):
