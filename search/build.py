@@ -94,10 +94,19 @@ def _reusable(live: LiveVersion, chunking: ChunkSettings, represent: RepresentSe
     return live
 
 
-def _same_settings(live: LiveVersion, fusion: FusionSettings, access: dict) -> bool:
+def _same_settings(live: LiveVersion, fusion: FusionSettings, access: dict, tuning: dict | None = None) -> bool:
     m = live.manifest
     return (live.usable() and not live.damage and m.get("fusion") == fusion.as_dict() and m.get("keyword") == KEYWORD_PARAMS
-            and m.get("access") == access)
+            and m.get("access") == access and m.get("tuning") == tuning)
+
+
+def _live_fusion(live: LiveVersion) -> tuple[FusionSettings, dict | None]:
+    """The fusion settings a build keeps when not told otherwise: those ``python -m search tune`` fitted
+    to the live version (its manifest's ``tuning`` says so), else the defaults."""
+    tuning = live.manifest.get("tuning") if live.usable() else None
+    if tuning:
+        return FusionSettings.from_dict(live.manifest.get("fusion") or {}), tuning
+    return FusionSettings(), None
 
 
 def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
@@ -132,10 +141,11 @@ def _embed_reporting(encoder: Encoder, texts: list[str], report) -> np.ndarray:
 
 
 def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunking: ChunkSettings = ChunkSettings(),
-                fusion: FusionSettings = FusionSettings(), represent: RepresentSettings = RepresentSettings(),
+                fusion: FusionSettings | None = None, represent: RepresentSettings = RepresentSettings(),
                 strict: bool = False, progress: bool = True,
                 log=lambda msg: print(msg, file=sys.stderr), limits: DocumentLimits = DocumentLimits(),
-                on_progress=None, isolate: bool = True, access: AccessPolicy | None = None) -> BuildReport:
+                on_progress=None, isolate: bool = True, access: AccessPolicy | None = None,
+                tuning: dict | None = None) -> BuildReport:
     """Bring the store up to date with ``seeds``; the old version serves until the new one is live.
 
     ``store`` is a ``StoreWriter`` (``stores.open_writer(settings)``) or an index folder's path.
@@ -146,6 +156,8 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
     budget). ``access`` (``access.load_policy``; None: every document public) gives the groups
     recorded for each document in ``manifest["access"]``; a changed policy alone re-publishes,
     reusing every passage and vector. ``SearchError`` when another build holds the store.
+    ``fusion`` None keeps the settings fitted by ``tune`` (``_live_fusion``); ``tuning`` records
+    how given settings were fitted.
     """
     t0 = time.perf_counter()
     seeds = Path(seeds)
@@ -154,6 +166,8 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
     with writer.lock():
         live = _reusable(writer.live(encoder.name, encoder.dim), chunking, represent)
         report.reused_nothing, report.repaired = live.why_not, live.damage
+        if fusion is None:
+            fusion, tuning = _live_fusion(live)
         fresh, parts = _read_seeds(seeds, writer, live, report, log, limits, chunking, on_progress, isolate)
         if strict and report.skipped:
             raise BadDocument(f"{plural(len(report.skipped), 'document')} cannot be used, so nothing was changed (--strict): "
@@ -162,7 +176,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
             raise BadDocument(f"no usable documents in {seeds}; nothing was changed")
         report.documents = len(fresh) + len(parts)
         recorded = (access or OPEN_POLICY).record([p.document.doc_id for p in fresh] + list(parts))
-        if not fresh and not report.removed and _same_settings(live, fusion, recorded):
+        if not fresh and not report.removed and _same_settings(live, fusion, recorded, tuning):
             report.version = live.version
             report.passages = live.passages
             report.seconds = time.perf_counter() - t0
@@ -187,7 +201,10 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
             "represent": represent.as_dict(),
             "keyword": KEYWORD_PARAMS,
             "access": recorded,
+            "build_seconds": round(time.perf_counter() - t0, 3),   # reading and embedding: most of a build
         }
+        if tuning:
+            manifest["tuning"] = tuning
         version = writer.write(ordered, manifest, keyword_texts)
         try:
             _check_version(writer.open(version, encoder), encoder, version)

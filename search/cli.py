@@ -1,4 +1,4 @@
-"""Command line: ``python -m search build|query|serve|eval|calibrate|bench``. A thin adapter over the engine, like ``web/``."""
+"""Command line: ``python -m search build|query|serve|eval|calibrate|bench|feedback|tune``. A thin adapter over the engine, like ``web/``."""
 from __future__ import annotations
 
 import argparse
@@ -255,6 +255,9 @@ def parser() -> argparse.ArgumentParser:
     from .cli_keys import add_parser as add_keys_parser
 
     add_keys_parser(sub)
+    from .commands import add_commands   # feedback export|report, tune
+
+    add_commands(sub, paths, read_question_file, _settings)
     return ap
 
 

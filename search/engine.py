@@ -14,11 +14,11 @@ import numpy as np
 
 from .confidence import Signals, confidence, coverage, match_of
 from .errors import BadQuery
-from .fusion import FusionSettings, explain as explain_score, fuse_rows, score_parts
+from .fusion import FusionSettings, explain as explain_score, fuse_pages, fuse_rows, score_parts
 from .highlight import highlights
 from .model import Hit, Passage, SearchResponse, citation_url
 from .patterns import squash
-from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
+from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, MAX_RANKED
 from .stores.base import Candidates, Query, Store
 from .terms import DEFAULT_STOPWORDS, nfkc, tokenize
 
@@ -80,12 +80,17 @@ class Engine:
         return self._doc_ids
 
     def search(self, q: str, k: int = DEFAULT_K, docs: list[str] | None = None, explain: bool = False,
-               min_confidence: float = 0.0, allowed: frozenset[str] | None = None) -> SearchResponse:
+               min_confidence: float = 0.0, offset: int = 0,
+               allowed: frozenset[str] | None = None) -> SearchResponse:
         """The best ``k`` results for ``q`` (optionally only from ``docs``); BadQuery for bad input.
 
         Each hit carries its ``confidence`` (``confidence.py``) and, with ``explain``, the parts of
         its score; the answer's ``match`` comes from the top result. ``min_confidence`` then drops
-        weaker results (ranks and ``match`` stay as ranked).
+        weaker results (ranks and ``match`` stay as ranked). ``offset`` skips that many results of one
+        ranking (``offset + k`` at most ``MAX_RANKED``), ranks continuing: the ranking is built a page of
+        ``DEFAULT_K`` results at a time (``fusion.fuse_pages``), so ``offset=5`` gives exactly results
+        6-10 of the answer for ``k=10``, and pages of any ``k`` up to 25 read the same list (a larger
+        ``k`` takes more candidates, ``4 * k``, so its pages read a list of their own).
 
         ``allowed`` is the set of document ids the caller may read (None: all). Retrieval draws
         candidates from those only (the store's ``Query.doc_ids``), so duplicates, "also in" lists,
@@ -95,20 +100,31 @@ class Engine:
         t0 = time.perf_counter()
         known = self.readable(allowed)
         q, k, docs = validate_query(q, k, docs, self._doc_ids if known is None else known)
+        offset = validate_offset(offset, k)
         min_confidence = validate_min_confidence(min_confidence)
         scope = tuple(docs) if docs else (None if known is None else tuple(sorted(known)))
         if scope == ():      # the caller may read nothing: an empty answer, asked of no store
             return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, [],
-                                  match=match_of(None), min_confidence=min_confidence, explain=explain)
+                                  match=match_of(None), min_confidence=min_confidence, explain=explain, offset=offset)
         vector = self.encoder.encode_query(q if q.isascii() else nfkc(q))   # full-width, ligatures: as typed plainly
         terms = self.store.query_terms(q)
         cands = self.store.candidates(Query(vector, terms, scope), max(self.fusion.candidates, 4 * k))
         cands, also = collapse_duplicates(cands, self.store)
-        stems = set(terms)
-        asked = tokenize([q], self._stopwords)[0]
+        ranked = fuse_pages(cands, offset + k, self.fusion, DEFAULT_K)
+        hits = self._hits(cands, also, ranked, offset, vector, tokenize([q], self._stopwords)[0], set(terms), explain)
+        kept = [h for h in hits[1 if offset else 0:] if h.confidence >= min_confidence]
+        return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, kept,
+                              match=match_of(hits[0].confidence if hits else None), min_confidence=min_confidence,
+                              explain=explain, offset=offset)
+
+    def _hits(self, cands: Candidates, also: dict, ranked: list, offset: int, vector: np.ndarray,
+              asked: list[str], stems: set[str], explain: bool) -> list[Hit]:
+        """Hits of ``ranked[offset:]`` (fusion's groups of candidate rows; ``also``: ``collapse_duplicates``'s
+        other places); with an ``offset``, the top result comes first (the answer's ``match`` is the top result's)."""
         parts = score_parts(cands, self.fusion) if len(cands.ids) else None
         hits = []
-        for rank, (rows, score, held) in enumerate(fuse_rows(cands, k, self.fusion), start=1):
+        for rank in ([0] if offset and ranked else []) + list(range(offset, len(ranked))):
+            rows, score, held = ranked[rank]
             ids = tuple(int(cands.ids[r]) for r in rows)
             passage, sentences, sims = self._joined(ids, vector)
             elsewhere = tuple(dict.fromkeys((p.doc_id, citation_url(p.doc_id, p.start, p.end))
@@ -122,13 +138,83 @@ class Engine:
             why = explain_score(cands, parts, rows, score, held, self.fusion) if explain else None
             if why is not None:
                 why["signals"] = signals.to_json()
-            hits.append(Hit(rank, round(float(score), 4), passage, doc.title, first,
+            hits.append(Hit(rank + 1, round(float(score), 4), passage, doc.title, first,
                             highlights(passage.text, sentences, sims, stems), joined=len(ids) > 1,
                             last_page=last, ocr=ocr, also=elsewhere, confidence=confidence(signals), explain=why))
-        match = match_of(hits[0].confidence if hits else None)
-        kept = [h for h in hits if h.confidence >= min_confidence]
-        return SearchResponse(q, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, kept,
-                              match=match, min_confidence=min_confidence, explain=explain)
+        return hits
+
+    def find_passage(self, doc_id, start, end, allowed: frozenset[str] | None = None) -> tuple[int, ...]:
+        """Ids of the passage cited as ``doc_id``, ``start``, ``end`` (one passage, or two or three of one
+        paragraph joined, as the search answers cite them). BadQuery for anything else, and for a
+        document outside ``allowed`` (None: every document), which is answered exactly like an unknown one.
+        """
+        if not isinstance(doc_id, str) or not doc_id or any(isinstance(x, bool) or not isinstance(x, int)
+                                                            for x in (start, end)):
+            raise BadQuery("a passage is named by doc (a document id), start and end (integers)")
+        ids = [int(i) for i in self.store.passage_ids(doc_id)] if allowed is None or doc_id in allowed else []
+        passages = dict(zip(ids, self.store.passages(ids)))
+        first = next((i for i in ids if passages[i].start == start), None)
+        if first is not None:
+            joins = self._joins(doc_id) if passages[first].end != end else {}
+            run = [first]
+            while passages[run[-1]].end != end and len(run) < 3 and joins.get(run[-1] + 1):
+                run.append(run[-1] + 1)
+            if passages[run[-1]].end == end:
+                return tuple(run)
+        raise BadQuery(f"unknown passage {doc_id!r} {start}-{end}; cite one as the search answers do "
+                       "(citation.doc, citation.start, citation.end)")
+
+    def cited_passage(self, doc_id, start, end, allowed: frozenset[str] | None = None) -> Passage:
+        """The passage (or joined span) a search answer cited as ``doc_id``, ``start``, ``end``; BadQuery
+        as ``find_passage``."""
+        passages = self.store.passages(self.find_passage(doc_id, start, end, allowed))
+        return passages[0] if len(passages) == 1 else join_passages(passages, self.store.document(doc_id).text)
+
+    def _joins(self, doc_id: str) -> dict[int, bool]:
+        """For each passage of a document, whether it continues the paragraph of the passage before it
+        (as the store's candidates say: the rule fusion joins results by)."""
+        ids = self.store.passage_ids(doc_id)
+        if len(ids) == 0:
+            return {}
+        cands = self.store.candidates(Query(self.store.vector(int(ids[0])), [], (doc_id,)), len(ids))
+        return {int(i): bool(j) for i, j in zip(cands.ids, cands.joins_previous)}
+
+    def similar(self, doc_id: str, start: int, end: int, k: int = DEFAULT_K,
+                allowed: frozenset[str] | None = None) -> SearchResponse:
+        """The ``k`` passages closest in meaning to the cited passage (``find_passage``), excluding itself,
+        the passages of its paragraph and copies of its text elsewhere; only documents in ``allowed``
+        (None: all). The answer has the search answer's shape; its ``query`` is the passage's text.
+        """
+        t0 = time.perf_counter()
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise BadQuery(f"k must be an integer from 1 to {MAX_K}")
+        ids = self.find_passage(doc_id, start, end, allowed)
+        source = self._joined(ids, self.store.vector(ids[0]))[0]
+        vector = np.mean([self.store.vector(i) for i in ids], axis=0).astype(np.float32)
+        vector /= float(np.linalg.norm(vector)) or 1.0
+        known = self.readable(allowed)
+        scope = None if known is None else tuple(sorted(known))
+        if scope == ():
+            return SearchResponse(source.text, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, [])
+        near = self._paragraph(ids)
+        cands = self.store.candidates(Query(vector, [], scope), max(self.fusion.candidates, 4 * k) + len(near))
+        body = body_key(source)
+        keep = np.array([int(i) not in near and body_key(p) != body
+                         for i, p in zip(cands.ids, self.store.passages(cands.ids))], dtype=bool)
+        cands, also = collapse_duplicates(keep_rows(cands, keep), self.store)
+        hits = self._hits(cands, also, fuse_rows(cands, k, self.fusion), 0, vector, [], set(), False)
+        return SearchResponse(source.text, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, hits,
+                              match=match_of(hits[0].confidence if hits else None))
+
+    def _paragraph(self, ids: tuple[int, ...]) -> set[int]:
+        """The passages ``ids`` and every passage cut from the same paragraph as them (its joined neighbours)."""
+        joins = self._joins(self.store.passages([ids[0]])[0].doc_id)
+        low, high = ids[0], ids[-1]
+        while joins.get(low):
+            low -= 1
+        while joins.get(high + 1):
+            high += 1
+        return set(range(low, high + 1))
 
     def readable(self, allowed: frozenset[str] | None) -> frozenset[str] | None:
         """The version's documents among ``allowed``; None when that is every one (so a caller allowed
@@ -166,6 +252,23 @@ class Engine:
         return passages[:first] + [join_passages(passages[first:last + 1], text)] + passages[last + 1:]
 
 
+def validate_offset(offset, k: int) -> int:
+    """``offset`` as an int from 0 with ``offset + k`` at most ``MAX_RANKED``; BadQuery otherwise."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0 or offset + k > MAX_RANKED:
+        raise BadQuery(f"offset must be an integer from 0, with offset + k at most {MAX_RANKED}")
+    return offset
+
+
+def keep_rows(cands: Candidates, keep: np.ndarray) -> Candidates:
+    """The candidates of rows where ``keep`` is true."""
+    if keep.all():
+        return cands
+    return replace(cands, ids=cands.ids[keep], cosine=cands.cosine[keep], best_sentence=cands.best_sentence[keep],
+                   bm25=cands.bm25[keep], doc_ids=[d for d, k in zip(cands.doc_ids, keep) if k],
+                   joins_previous=cands.joins_previous[keep],
+                   identifier=None if cands.identifier is None else cands.identifier[keep])
+
+
 def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, dict[int, list[int]]]:
     """The candidates with each repeated passage text kept once (the lowest id: the first document
     in id order), and for each kept passage the ids of the same text elsewhere ("also in").
@@ -179,20 +282,17 @@ def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, di
     also: dict[int, list[int]] = {}
     keep = np.ones(len(cands.ids), dtype=bool)
     for row, passage in enumerate(store.passages(cands.ids)):
-        key = _body(passage)
+        key = body_key(passage)
         kept = first.setdefault(key, row)
         if kept != row:
             keep[row] = False
             also.setdefault(int(cands.ids[kept]), []).append(int(cands.ids[row]))
     if keep.all():
         return cands, {}
-    return replace(cands, ids=cands.ids[keep], cosine=cands.cosine[keep], best_sentence=cands.best_sentence[keep],
-                   bm25=cands.bm25[keep], doc_ids=[d for d, k in zip(cands.doc_ids, keep) if k],
-                   joins_previous=cands.joins_previous[keep],
-                   identifier=None if cands.identifier is None else cands.identifier[keep]), also
+    return keep_rows(cands, keep), also
 
 
-def _body(passage: Passage) -> str:
+def body_key(passage: Passage) -> str:
     """The passage's text as compared for duplicates: squashed, case folded, without the heading line
     that opens it (the same paragraph under two documents' own headings is still the same)."""
     text = passage.text

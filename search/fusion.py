@@ -171,3 +171,26 @@ def explain(cands: Candidates, parts: ScoreParts, rows: tuple[int, ...], score: 
         "joined_passages": len(rows),
         "held_back_by_document_share": held,
     }
+
+
+def fuse_pages(cands: Candidates, n: int, settings: FusionSettings, page: int) -> list[tuple[tuple[int, ...], float, bool]]:
+    """The first ``n`` results of one ranking (as ``fuse_rows``), built a page of ``page`` results at a time.
+
+    Page one is ``fuse_rows(cands, page, settings)``; each later page is filled the same way (joined
+    paragraphs, one document's share of the page) from the candidates no earlier page showed, scored
+    once over all of them. So results ``offset + 1 .. offset + k`` read the same list whatever
+    ``offset`` and ``k`` are, and a page of ``page`` results is exactly the answer for ``k = page``.
+    """
+    if len(cands.ids) == 0:
+        return []
+    score = score_parts(cands, settings).score
+    ranked = [(int(i), float(score[i])) for i in np.argsort(-score, kind="stable")]
+    out: list[tuple[tuple[int, ...], float, bool]] = []
+    while len(out) < n and ranked:
+        groups = _diversify(ranked, cands, page, settings)
+        if not groups:
+            break
+        out += groups
+        shown = {row for rows, _, _ in groups for row in rows}
+        ranked = [(row, s) for row, s in ranked if row not in shown]
+    return out[:n]

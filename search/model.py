@@ -204,9 +204,10 @@ class SearchResponse:
     match: str = "none"            # "strong" | "weak" | "none", from the top result's confidence
     min_confidence: float = 0.0    # results below it were dropped
     explain: bool = False          # each result carries ``explain``
+    offset: int = 0                # results of the ranking skipped before these (ranks continue after it)
 
     def to_json(self) -> dict:
         """The search answer of API.md."""
-        return {"query": self.query, "k": self.k, "took_ms": self.took_ms, "index_version": self.version,
-                "match": self.match, "min_confidence": self.min_confidence, "explain": self.explain,
-                "results": [h.to_json() for h in self.results]}
+        return {"query": self.query, "k": self.k, "offset": self.offset, "took_ms": self.took_ms,
+                "index_version": self.version, "match": self.match, "min_confidence": self.min_confidence,
+                "explain": self.explain, "results": [h.to_json() for h in self.results]}

@@ -121,14 +121,22 @@ class SearchService:
         return engine
 
     def search(self, q, k=None, docs=None, explain: bool = False, min_confidence: float = 0.0,
-               allowed: frozenset[str] | None = None) -> SearchResponse:
+               offset: int = 0, allowed: frozenset[str] | None = None) -> SearchResponse:
         """``Engine.search`` within the in-flight bound; ``allowed``: the documents the caller may read (None: all)."""
+        return self._bounded(lambda engine: engine.search(q, self.settings.default_k if k is None else k, docs,
+                                                          explain, min_confidence, offset=offset, allowed=allowed))
+
+    def similar(self, doc, start, end, k=None, allowed=None) -> SearchResponse:
+        """``Engine.similar`` within the bound on searches in flight."""
+        return self._bounded(lambda engine: engine.similar(doc, start, end, self.settings.default_k if k is None else k,
+                                                           allowed=allowed))
+
+    def _bounded(self, call):
         engine = self.engine()
         if not self._slots.acquire(timeout=0.05):
             raise Overloaded("too many searches at once; retry in a moment")
         try:
-            return engine.search(q, self.settings.default_k if k is None else k, docs, explain, min_confidence,
-                                 allowed=allowed)
+            return call(engine)
         finally:
             self._slots.release()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_K = 10          # passages in an answer when k is not given (``Settings.default_k``)
 MAX_K = 50              # most passages one answer may ask for
+MAX_RANKED = 100        # deepest result a page may reach: offset + k at most this
 MAX_QUERY_CHARS = 1000  # longest question accepted
 MAX_OUTLINE = 1000      # most outline entries one /api/documents/<id> answer lists (``outline_truncated`` beyond)
 
@@ -76,6 +77,8 @@ class Settings:
     proxy_user_header: str = field(default="X-Forwarded-User", metadata={"help": "header naming the signed-in user"})
     proxy_groups_header: str = field(default="X-Forwarded-Groups", metadata={"help": "header listing the user's "
                                                                                     "groups, comma-separated"})
+    data: Path = field(default=ROOT / "data", metadata={"help": "folder of what the service keeps outside the index "
+                                                               "(feedback); survives rebuilds"})
 
     def limits(self) -> "DocumentLimits":
         return DocumentLimits(int(self.max_file_mb * 2**20), self.max_text_chars, int(self.max_part_mb * 2**20),

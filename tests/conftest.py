@@ -96,7 +96,7 @@ def make_settings(tmp_path):
     from search.settings import Settings
 
     def make(seeds: Path, index: Path, **kw):
-        return Settings(seeds=seeds, index=index, reload_seconds=0.2, **kw)
+        return Settings(seeds=seeds, index=index, reload_seconds=0.2, **{"data": tmp_path / "data", **kw})
 
     return make
 

@@ -22,8 +22,9 @@ TIERS = [
     ("search.stores",),
     ("search.fusion", "search.highlight", "search.confidence"),
     ("search.prepare", "search.engine", "search.build"),
-    ("search.service", "search.evaluate", "search.calibrate", "search.bench", "search.layout"),
-    ("search.cli", "search.__main__", "web", "search.cli_keys"),
+    ("search.service", "search.evaluate", "search.calibrate", "search.bench", "search.layout",
+     "search.feedback", "search.export", "search.tune"),
+    ("search.cli", "search.__main__", "web", "search.cli_keys", "search.commands"),
 ]
 
 

@@ -43,8 +43,14 @@ def create_app(settings: Settings | None = None, service=None, embedder=None) ->
     from .api import reload_index
     from .pages import bp as pages_bp
 
+    from . import feedback, metrics
+    from .similar import bp as similar_bp
+
+    metrics.init_app(app, service)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(similar_bp)
+    feedback.init_app(app, settings)
     if settings.admin_token:  # the one endpoint that changes state exists only when it is protected
         app.add_url_rule("/api/reload", "api.reload", reload_index, methods=["POST"])
     register_error_handlers(app)
@@ -57,7 +63,7 @@ def create_app(settings: Settings | None = None, service=None, embedder=None) ->
 
     @app.before_request
     def _rate_limit():
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/") and request.path != "/feedback":   # the page's form keeps feedback too
             return None
         wait = app.extensions["rate_limiter"].wait_seconds(request.remote_addr or "unknown")
         if wait:

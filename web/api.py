@@ -6,9 +6,10 @@ import json
 import re
 from urllib.parse import quote, unquote_to_bytes
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from search.engine import validate_query
+from search.engine import validate_offset, validate_query
+from search.export import to_csv, to_markdown
 from search.settings import MAX_OUTLINE
 from .layout import outline_of
 
@@ -128,14 +129,45 @@ def search_params() -> tuple:
     return q, parse_k(k), docs
 
 
+EXPORTS = {"csv": ("text/csv; charset=utf-8", to_csv), "md": ("text/markdown; charset=utf-8", to_markdown)}
+
+
+def paging_options() -> tuple[int, str]:
+    """(offset, format) from the query string (GET) or the JSON body (POST); 400 for a bad format."""
+    if request.method == "POST":
+        offset, fmt = g.search_body.get("offset"), g.search_body.get("format")
+    else:
+        for name in ("offset", "format"):
+            if len(request.args.getlist(name)) > 1:
+                raise ApiError(400, f"{name} is given more than once")
+        offset, fmt = request.args.get("offset"), request.args.get("format")
+    fmt = "json" if fmt is None else fmt
+    if fmt != "json" and (not isinstance(fmt, str) or fmt not in EXPORTS):
+        raise ApiError(400, "format must be json, csv or md")
+    return (0 if offset is None else parse_k(offset)), fmt
+
+
+def export_response(response, fmt: str) -> Response:
+    """The answer as a CSV or Markdown file to download, its urls absolute."""
+    mimetype, render = EXPORTS[fmt]
+    body = render(response, request.host_url)
+    return Response(body, content_type=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="search-results.{fmt}"'})
+
+
 @bp.route("/search", methods=["GET", "POST"])
 def search():
     q, k, docs = search_params()
     g.q_chars = len(q) if isinstance(q, str) else None
-    validate_query(q, service().settings.default_k if k is None else k, docs)   # a bad request is a 400 before anything else
+    k = service().settings.default_k if k is None else k
+    validate_query(q, k, docs)   # a bad request is a 400 before anything else
     explain, min_confidence = search_options()
-    response = service().search(q, k, docs, explain, min_confidence, allowed=allowed_docs())
+    offset, fmt = paging_options()
+    validate_offset(offset, k)
+    response = service().search(q, k, docs, explain, min_confidence, offset=offset, allowed=allowed_docs())
     g.result_count = len(response.results)
+    if fmt != "json":
+        return export_response(response, fmt)
     return jsonify(response.to_json())
 
 

@@ -1,7 +1,8 @@
 """The OpenAPI 3 description of every JSON endpoint (served at /api/openapi.json)."""
 from __future__ import annotations
 
-from search.settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
+from search.feedback import MAX_COMMENT_CHARS
+from search.settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, MAX_RANKED
 
 
 def _error():
@@ -21,9 +22,16 @@ def openapi_spec() -> dict:
          "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0}},
         {"name": "explain", "in": "query", "required": False, "description": "add the parts of each score",
          "schema": {"type": "boolean", "default": False}},
+        {"name": "offset", "in": "query", "required": False,
+         "description": f"results of the ranking to skip; offset + k at most {MAX_RANKED}",
+         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_RANKED - 1, "default": 0}},
+        {"name": "format", "in": "query", "required": False, "description": "json, or a file: csv or md",
+         "schema": {"type": "string", "enum": ["json", "csv", "md"], "default": "json"}},
     ]
-    search_answer = {"200": {"description": "ranked passages",
-                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchAnswer"}}}},
+    search_answer = {"200": {"description": "ranked passages (format=csv: text/csv; format=md: text/markdown)",
+                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchAnswer"}},
+                                         "text/csv": {"schema": {"type": "string"}},
+                                         "text/markdown": {"schema": {"type": "string"}}}},
                      "400": _error(), "401": _error(), "413": _error(), "429": _error(), "503": _error()}
     search_post_answer = {**search_answer, "415": _error()}
     return {
@@ -63,6 +71,32 @@ def openapi_spec() -> dict:
                     "allOf": [{"$ref": "#/components/schemas/Health"}, {"type": "object", "required": ["reloaded"],
                               "properties": {"reloaded": {"type": "boolean"}}}]}}}},
                               "401": _error(), "403": _error(), "404": _error(), "429": _error(), "503": _error()}}},
+            "/api/similar": {"get": {
+                "summary": "Passages closest in meaning to one passage (more like this)", "operationId": "similar",
+                "parameters": [
+                    {"name": "doc", "in": "query", "required": True, "schema": {"type": "string"},
+                     "description": "the passage's citation.doc"},
+                    {"name": "start", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "end", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "k", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K}}],
+                "responses": {"200": {"description": "the search answer's shape, without the passage itself",
+                                      "content": {"application/json": {"schema": {
+                                          "$ref": "#/components/schemas/SearchAnswer"}}}},
+                              "400": _error(), "429": _error(), "503": _error()}}},
+            "/api/feedback": {"post": {
+                "summary": "Say whether a result helped", "operationId": "feedback",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["q", "doc", "start", "end", "helpful"], "properties": {
+                        "q": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+                        "doc": {"type": "string"}, "start": {"type": "integer"}, "end": {"type": "integer"},
+                        "helpful": {"type": "boolean"},
+                        "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS}}}}}},
+                "responses": {"201": {"description": "kept", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["recorded"], "properties": {
+                        "recorded": {"type": "boolean"}, "helpful": {"type": "boolean"},
+                        "index_version": {"type": "string"}, "citation": {"type": "object"}}}}}},
+                              "400": _error(), "413": _error(), "415": _error(), "429": _error(), "503": _error()}}},
             "/api/openapi.json": {"get": {"summary": "This description", "operationId": "openapi",
                                           "responses": {"200": {"description": "OpenAPI 3 document"}}}},
         },
@@ -83,7 +117,9 @@ def openapi_spec() -> dict:
                 "doc": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "nullable": True,
                         "description": "null, absent or []: every document"},
                 "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "nullable": True},
-                "explain": {"type": "boolean", "nullable": True}}},
+                "explain": {"type": "boolean", "nullable": True},
+                "offset": {"type": "integer", "minimum": 0, "maximum": MAX_RANKED - 1, "nullable": True},
+                "format": {"type": "string", "enum": ["json", "csv", "md"], "nullable": True}}},
             "Highlight": {"type": "object", "required": ["start", "end", "kind"], "properties": {
                 "start": {"type": "integer"}, "end": {"type": "integer"},
                 "kind": {"type": "string", "enum": ["answer", "keyword"]}}},
@@ -109,7 +145,8 @@ def openapi_spec() -> dict:
                 "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
                 "citation": {"$ref": "#/components/schemas/Citation"}}},
             "SearchAnswer": {"type": "object", "required": ["query", "k", "took_ms", "results"], "properties": {
-                "query": {"type": "string"}, "k": {"type": "integer"}, "took_ms": {"type": "number"},
+                "query": {"type": "string"}, "k": {"type": "integer"}, "offset": {"type": "integer"},
+                "took_ms": {"type": "number"},
                 "index_version": {"type": "string"},
                 "match": {"type": "string", "enum": ["strong", "weak", "none"]},
                 "min_confidence": {"type": "number"}, "explain": {"type": "boolean"},

@@ -50,6 +50,22 @@ def back_link(query_string: str) -> str:
     return url_for("pages.search_page", **params)
 
 
+def result_items(response, query_string: bytes) -> list[dict]:
+    """What the results list shows of each hit (the search page and the "more like this" page)."""
+    back = query_string.decode("utf-8", "replace")
+    return [{
+        "hit": h, "segments": marked_segments(h.passage.text, h.highlights),
+        "lines": line_range(h.passage.line_start, h.passage.line_end), "citation": citation_text(h),
+        "section": display_path(h.passage.section),
+        "strength": match_of(h.confidence), "strength_label": STRENGTH_LABELS[match_of(h.confidence)],
+        "open_url": url_for("pages.document_page", doc_id=h.passage.doc_id, back=back,
+                            span=f"{h.passage.start}-{h.passage.end}")
+                    + "#" + passage_anchor(h.passage.start, h.passage.end),
+        "similar_url": url_for("similar.similar_page", doc=h.passage.doc_id, start=h.passage.start,
+                               end=h.passage.end),
+    } for h in response.results]
+
+
 @bp.get("/")
 def search_page():
     q = request.args.get("q", "")
@@ -72,18 +88,12 @@ def search_page():
         return render_template("search.html", **context), exc.status, headers
     if "q" in request.args:
         g.result_count = len(response.results)
-        back = request.query_string.decode("utf-8", "replace")
-        context["results"] = [{
-            "hit": h, "segments": marked_segments(h.passage.text, h.highlights),
-            "lines": line_range(h.passage.line_start, h.passage.line_end), "citation": citation_text(h),
-            "section": display_path(h.passage.section),
-            "strength": match_of(h.confidence), "strength_label": STRENGTH_LABELS[match_of(h.confidence)],
-            "open_url": url_for("pages.document_page", doc_id=h.passage.doc_id, back=back,
-                                span=f"{h.passage.start}-{h.passage.end}")
-                        + "#" + passage_anchor(h.passage.start, h.passage.end),
-        } for h in response.results]
+        context["results"] = result_items(response, request.query_string)
         context["took_ms"] = response.took_ms
         context["match"] = response.match
+        context["downloads"] = {fmt: url_for("api.search", **{k: v for k, v in request.args.lists()
+                                                               if k in SEARCH_PARAMS}, format=fmt)
+                                for fmt in ("csv", "md")}
     return render_template("search.html", **context)
 
 

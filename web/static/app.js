@@ -60,8 +60,39 @@ function showCitedPassage() {
   target.focus({preventScroll: true});
 }
 
+// Helpful / Not helpful: kept in place through the API; without this script the form posts to /feedback.
+function setUpFeedback() {
+  document.querySelectorAll("form.feedback").forEach((form) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = event.submitter;
+      const status = form.querySelector(".feedback-status");
+      const data = new FormData(form);
+      const body = {q: data.get("q"), doc: data.get("doc"), start: Number(data.get("start")),
+                    end: Number(data.get("end")), helpful: button ? button.value === "1" : true};
+      form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+      try {
+        const response = await fetch("/api/feedback", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                        body: JSON.stringify(body)});
+        if (response.status !== 201) {
+          const answer = await response.json().catch(() => null);
+          throw new Error(answer && answer.error ? answer.error.message : "it could not be kept");
+        }
+        const text = body.helpful ? "Thank you: marked helpful" : "Thank you: marked not helpful";
+        status.textContent = text;
+        form.classList.add("sent");
+        announce(text);
+      } catch (err) {
+        status.textContent = "Feedback not kept: " + err.message;
+        form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      }
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpCopyButtons();
+  setUpFeedback();
   const box = document.querySelector("form.search input#q");
   if (box && document.activeElement === box) box.setSelectionRange(box.value.length, box.value.length);
   if (window.matchMedia("(min-width: 64rem)").matches) {
