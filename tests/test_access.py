@@ -432,3 +432,35 @@ def test_settings_read_the_access_variables():
     s = Settings.from_env({"SEARCH_AUTH": "proxy", "SEARCH_TRUSTED_PROXIES": "10.0.0.1",
                            "SEARCH_PROXY_GROUPS_HEADER": "X-Auth-Request-Groups"})
     assert (s.auth, s.trusted_proxies, s.proxy_groups_header) == ("proxy", "10.0.0.1", "X-Auth-Request-Groups")
+
+
+@pytest.mark.parametrize("who", ["public", "hr"])
+def test_paging_export_similar_and_feedback_never_reach_past_the_callers_documents(keyed, who):
+    client, secrets, _ = keyed
+    headers, may = as_key(secrets[who]), READS[who]
+    may_not = set(DOCS) - may
+    cited = {}   # a passage of every document the full key reads, as search answers cite it
+    for q in QUESTIONS:
+        for res in client.get("/api/search", query_string={"q": q, "k": 50}, headers=as_key(secrets["full"])).get_json()["results"]:
+            cited.setdefault(res["citation"]["doc"], res["citation"])
+    assert set(cited) == READS["full"]
+    for q in QUESTIONS:
+        for params in ({"offset": 5, "k": 5}, {"format": "csv", "k": 50}, {"format": "md", "k": 50}):
+            r = client.get("/api/search", query_string={"q": q, **params}, headers=headers)
+            assert r.status_code == 200 and not any(d in r.get_data(as_text=True) for d in may_not), (q, params)
+    unknown = {"doc": "no/such.txt", "start": 0, "end": 10}
+    for doc, c in cited.items():
+        passage = {"doc": doc, "start": c["start"], "end": c["end"]}
+        similar = client.get("/api/similar", query_string=passage, headers=headers)
+        feedback = client.post("/api/feedback", json={"q": "overtime", **passage, "helpful": True}, headers=headers)
+        if doc in may:
+            assert similar.status_code == 200 and feedback.status_code == 201
+            assert {r["citation"]["doc"] for r in similar.get_json()["results"]} <= may
+            assert not any(d in similar.get_data(as_text=True) for d in may_not)
+        else:   # exactly as a passage of a document that does not exist
+            none_sim = client.get("/api/similar", query_string=unknown, headers=headers)
+            none_fb = client.post("/api/feedback", json={"q": "overtime", **unknown, "helpful": True}, headers=headers)
+            for got, nothing in ((similar, none_sim), (feedback, none_fb)):
+                assert_error(got, 400, "unknown passage")
+                assert got.get_json()["error"]["message"].replace(doc, "X").replace(f"{c['start']}-{c['end']}", "S") == \
+                    nothing.get_json()["error"]["message"].replace("no/such.txt", "X").replace("0-10", "S")
