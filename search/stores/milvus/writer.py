@@ -173,6 +173,9 @@ class MilvusWriter:
         self.prune()
 
     def discard(self, version: str) -> None:
+        """Drop a version's collections; never the one the alias names (a build interrupted after its switch)."""
+        if self.conn.live_collection() == self.conn.names(version)[0]:
+            return
         for name in self.conn.names(version):
             self.conn.call("drop_collection", name)
 
