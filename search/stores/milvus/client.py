@@ -18,7 +18,7 @@ import re
 import time
 
 import numpy as np
-from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus import DataType, Function, FunctionType, MilvusClient, MilvusException
 
 from ...errors import IndexMissing
 
@@ -191,3 +191,19 @@ def index_params(client: MilvusClient, dense_kind: str, sparse: bool):
     if sparse:
         params.add_index("kw", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     return params
+
+
+def bm25_collection(conn: Connection, analyzer: dict):
+    """(schema, index params) of a collection scored by Milvus's own BM25 function over ``text``
+    (k1 1.2, b 0.75 as bm25s): what ``bench/milvus_bm25.py`` measures against the sparse weights."""
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("doc_id", DataType.VARCHAR, max_length=4096)
+    schema.add_field("text", DataType.VARCHAR, max_length=65535, enable_analyzer=True, analyzer_params=analyzer)
+    schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
+                                 output_field_names=["bm25"]))
+    params = conn.client.prepare_index_params()
+    params.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params={"bm25_k1": 1.2, "bm25_b": 0.75})
+    return schema, params

@@ -27,6 +27,13 @@ from .client import Connection
 BLOBS = ("manifest", "documents", "passages", "vocabulary")
 CACHE_ROWS = 50_000          # passage and sentence vectors kept from recent requests (about 75 MB at 384-d)
 MAX_TOPK = 16_384            # Milvus's bound on one search's limit
+ROW_FIELDS = ["vector", "kw"]
+
+
+def _row(entity: dict) -> tuple[np.ndarray, dict[int, float]]:
+    """(passage vector, {term id: BM25 weight}) from a Milvus row or hit."""
+    return (np.asarray(entity["vector"], dtype=np.float32),
+            {int(k): float(v) for k, v in (entity.get("kw") or {}).items()})
 
 
 class _VectorCache:
@@ -34,6 +41,14 @@ class _VectorCache:
 
     def __init__(self, size: int = CACHE_ROWS):
         self.size, self.rows, self.lock = size, OrderedDict(), threading.Lock()
+
+    def put(self, rows: dict[int, object]) -> None:
+        with self.lock:
+            for i, row in rows.items():
+                self.rows[i] = row
+                self.rows.move_to_end(i)
+            while len(self.rows) > self.size:
+                self.rows.popitem(last=False)
 
     def fetch(self, ids: list[int], load) -> dict[int, object]:
         with self.lock:
@@ -43,11 +58,7 @@ class _VectorCache:
         missing = [i for i in dict.fromkeys(ids) if i not in have]
         if missing:
             got = load(missing)
-            with self.lock:
-                for i, row in got.items():
-                    self.rows[i] = row
-                while len(self.rows) > self.size:
-                    self.rows.popitem(last=False)
+            self.put(got)
             have.update(got)
         return have
 
@@ -130,15 +141,16 @@ class MilvusStore:
             return Candidates.empty()
         coll = self.collections[0]
         dense = self.conn.call("search", coll, data=[query.vector.astype(np.float32).tolist()], anns_field="vector",
-                               limit=limit, filter=expr, output_fields=["id"],
+                               limit=limit, filter=expr, output_fields=ROW_FIELDS,
                                search_params={"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, limit)}})
-        ids = [hit["id"] for hit in dense[0]]
+        hits = list(dense[0])
         weights = self._query_weights(query.terms)
         if weights:
             sparse = self.conn.call("search", coll, data=[weights], anns_field="kw", limit=limit, filter=expr,
-                                    output_fields=["id"], search_params={"metric_type": "IP"})
-            ids += [hit["id"] for hit in sparse[0] if hit["distance"] > 0]
-        ids = np.unique(np.asarray(ids, dtype=np.int64))
+                                    output_fields=ROW_FIELDS, search_params={"metric_type": "IP"})
+            hits += [hit for hit in sparse[0] if hit["distance"] > 0]
+        self._rows.put({hit["id"]: _row(hit["entity"]) for hit in hits})   # the vectors came with the hits
+        ids = np.unique(np.asarray([hit["id"] for hit in hits], dtype=np.int64))
         if len(ids) == 0:
             return Candidates.empty()
         rows = self._passage_rows(ids)
@@ -169,9 +181,8 @@ class MilvusStore:
             got = {}
             for a in range(0, len(missing), 1000):
                 for row in self.conn.call("get", self.collections[0], ids=missing[a:a + 1000],
-                                          output_fields=["vector", "kw"]):
-                    got[row["id"]] = (np.asarray(row["vector"], dtype=np.float32),
-                                      {int(k): float(v) for k, v in (row["kw"] or {}).items()})
+                                          output_fields=ROW_FIELDS):
+                    got[row["id"]] = _row(row)
             return got
 
         return self._rows.fetch([int(i) for i in ids], load)
