@@ -25,7 +25,7 @@ from ..folder.dense import HNSW_EF_SEARCH
 from .client import Connection
 
 BLOBS = ("manifest", "documents", "passages", "vocabulary")
-CACHE_ROWS = 50_000          # passage and sentence vectors kept from recent requests (about 75 MB at 384-d)
+CACHE_ROWS = 20_000          # passage (and sentence) vectors kept from recent requests: 30 MB each at 384-d
 MAX_TOPK = 16_384            # Milvus's bound on one search's limit
 ROW_FIELDS = ["vector", "kw"]
 

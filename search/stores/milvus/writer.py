@@ -21,7 +21,7 @@ from ...errors import IndexMissing, SearchError
 from ..base import DocumentParts, LiveVersion
 from ..folder.dense import choose_kind
 from ..folder.keyword import build_keyword
-from .client import BATCH, Connection, blob_schema, index_params, new_version, passage_schema, sentence_schema
+from .client import BATCH, Connection, StoreUnavailable, blob_schema, index_params, new_version, passage_schema, sentence_schema
 from .store import MilvusStore
 
 FORMAT_VERSION = 1
@@ -90,11 +90,11 @@ class MilvusWriter:
         version = live[len(self.conn.prefix) + 1:-2]
         try:
             store = MilvusStore.load(self.conn, version, model, dim)
+        except StoreUnavailable:
+            raise
         except IndexMissing:
             return LiveVersion(why_not=f"the live Milvus version {version} is gone")
         except SearchError as exc:
-            if "unavailable" in str(exc):
-                raise
             return LiveVersion(why_not=f"the live index cannot be used ({exc})")
         self._live = store
         return LiveVersion(version, store.manifest, "", "",
