@@ -206,7 +206,7 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
             report["scale"].append(scale_in_subprocess(n, rounds=1 if quick else 2))
         if milvus_installed():   # the same measurement with the index in Milvus (scale_milvus.py)
             report["scale_milvus"] = []
-            for n in MILVUS_SIZES[:1] if quick else MILVUS_SIZES:
+            for n in (10_000,) if quick else MILVUS_SIZES:
                 say(f"scale in Milvus: {n:,} synthetic passages")
                 report["scale_milvus"].append(milvus_in_subprocess(n, rounds=1))
     finally:

@@ -76,6 +76,11 @@ def test_build_search_reuse_and_prune(milvus, tiny_seeds, tmp_path, fake_embedde
     for q in QUESTIONS:
         assert answer(a, q, explain=True) == answer(b, q, explain=True)
         assert answer(a, q, docs=["beta.md"]) == answer(b, q, docs=["beta.md"])
+    for doc_id in folder.document_ids():   # document pages read the same records
+        assert store.document(doc_id) == folder.document(doc_id)
+        assert a.document_passages(doc_id) == b.document_passages(doc_id)
+        assert [store.sentences(int(i), store.vector(int(i)))[0] for i in store.passage_ids(doc_id)] == \
+            [folder.sentences(int(i), folder.vector(int(i)))[0] for i in folder.passage_ids(doc_id)]
     assert {k: v for k, v in store.info().items() if k not in ("version", "store", "files", "built_at")} == \
         {k: v for k, v in folder.info().items() if k not in ("version", "files", "dense_index", "built_at")} | \
         {"dense_index": "flat"}
