@@ -79,6 +79,13 @@ class Settings:
                                                                                     "groups, comma-separated"})
     data: Path = field(default=ROOT / "data", metadata={"help": "folder of what the service keeps outside the index "
                                                                "(feedback); survives rebuilds"})
+    store: str = field(default="local", metadata={"help": "where the index lives: local (the index folder) or a Milvus "
+                                                         "address (http://host:19530; a path ending .db is Milvus Lite's file)"})
+    milvus_token: str = field(default="", metadata={"help": "token for the Milvus server (user:password or an API key)"})
+    milvus_prefix: str = field(default="search", metadata={"help": "names of this service's Milvus collections and alias "
+                                                                   "start with it (one index per prefix)"})
+    milvus_timeout: float = field(default=5.0, metadata={"help": "seconds one Milvus call may take before the request "
+                                                                 "answers 503"})
 
     def limits(self) -> "DocumentLimits":
         return DocumentLimits(int(self.max_file_mb * 2**20), self.max_text_chars, int(self.max_part_mb * 2**20),

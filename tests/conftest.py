@@ -76,7 +76,7 @@ def tiny_index(tiny_seeds, tmp_path, fake_embedder) -> Path:
 
 
 # Every store implementation the contract tests run against (``tests/stores/test_contract.py``).
-STORES = ["folder"]
+STORES = ["folder", "milvus"]   # milvus: Milvus Lite's local file (tests/stores/test_milvus_server.py runs a server)
 
 
 @pytest.fixture(params=STORES)
@@ -86,7 +86,8 @@ def tiny_store(request, tiny_seeds, tmp_path, fake_embedder):
     from search.settings import Settings
     from search.stores import open_store, open_writer
 
-    settings = Settings(seeds=tiny_seeds, index=tmp_path / f"{request.param}-index")
+    settings = Settings(seeds=tiny_seeds, index=tmp_path / f"{request.param}-index",
+                        store=str(tmp_path / "milvus.db") if request.param == "milvus" else "local")
     build_index(tiny_seeds, open_writer(settings), fake_embedder, progress=False, log=lambda m: None)
     return open_store(settings, fake_embedder)
 

@@ -13,7 +13,8 @@ Every figure is measured on the spot:
 - throughput: answers per second over HTTP with 1, 4 and 16 clients asking at once;
 - memory: the server's peak resident memory (VmHWM);
 - scale: the same query path over synthetic indexes of 10^4, 10^5 and 10^6 passages, each built
-  and queried in a process of its own so that its peak memory is its own (``scale.py``).
+  and queried in a process of its own so that its peak memory is its own (``scale.py``); and, when
+  requirements-milvus.txt is installed, 10^5 of them in Milvus (``scale_milvus.py``).
 
 Questions come from the shared dev set when it exists. Each asking uses a fresh spelling, so no
 answer comes from the cache by accident: ``respell`` flips the case of some letters, which is the
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from ..settings import Settings
 from .scale import SCALE_SIZES, format_scale, scale_in_subprocess
+from .scale_milvus import MILVUS_SIZES, format_milvus, milvus_in_subprocess, milvus_installed
 from .tools import DEV_QUESTIONS, Client, FreshQuestions, ServerProcess, bench_questions, percentiles
 
 
@@ -202,6 +204,11 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None) ->
         for n in SCALE_SIZES[:2] if quick else SCALE_SIZES:
             say(f"scale: {n:,} synthetic passages")
             report["scale"].append(scale_in_subprocess(n, rounds=1 if quick else 2))
+        if milvus_installed():   # the same measurement with the index in Milvus (scale_milvus.py)
+            report["scale_milvus"] = []
+            for n in (10_000,) if quick else MILVUS_SIZES:
+                say(f"scale in Milvus: {n:,} synthetic passages")
+                report["scale_milvus"].append(milvus_in_subprocess(n, rounds=1))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report["machine"]["load_after"] = round(os.getloadavg()[0], 2)   # other work on the machine skews every figure
@@ -240,6 +247,8 @@ def format_report(r: dict) -> str:
     m = r["server_memory_mb"]
     lines.append(f"memory     server peak {m['peak']:.0f} MB (now {m['now']:.0f} MB)")
     lines += ["", *format_scale(r["scale"])]
+    if r.get("scale_milvus"):
+        lines += ["", *format_milvus(r["scale_milvus"])]
     return "\n".join(lines)
 
 

@@ -3,11 +3,13 @@
     store = open_store(settings, encoder)     # the live version, read-only
     writer = open_writer(settings)            # for a build
 
-Only the local folder store exists today (``SEARCH_INDEX``); nothing above this package knows which
-store it has.
+``settings.store`` chooses: ``local`` (the index folder ``SEARCH_INDEX``) or a Milvus address
+(``stores/milvus``; pymilvus is imported only there, and only then). Nothing above this package
+knows which store it has.
 """
 from __future__ import annotations
 
+from ..errors import IndexMissing
 from ..settings import Settings
 from .base import Candidates, DocumentParts, LiveVersion, Query, Store, StoreWriter
 
@@ -15,8 +17,13 @@ from .base import Candidates, DocumentParts, LiveVersion, Query, Store, StoreWri
 def open_store(settings: Settings, encoder) -> Store:
     """The live version of the configured store, checked against the encoder's model and dimension.
 
-    Raises ``IndexMissing`` when there is none yet and ``IndexMismatch`` when it cannot be used.
+    Raises ``IndexMissing`` when there is none yet (or Milvus cannot be reached) and ``IndexMismatch``
+    when it cannot be used.
     """
+    if uses_milvus(settings):
+        from .milvus import connect, open_live
+
+        return open_live(connect(settings), encoder)
     from .folder import FolderStore
 
     return FolderStore.load(settings.index, encoder.name, encoder.dim)
@@ -24,6 +31,10 @@ def open_store(settings: Settings, encoder) -> Store:
 
 def open_writer(settings: Settings) -> StoreWriter:
     """A writer for new versions of the configured store."""
+    if uses_milvus(settings):
+        from .milvus import MilvusWriter, connect
+
+        return MilvusWriter(connect(settings))
     from .folder import FolderWriter
 
     return FolderWriter(settings.index)
@@ -31,6 +42,13 @@ def open_writer(settings: Settings) -> StoreWriter:
 
 def live_signature(settings: Settings) -> tuple:
     """Changes whenever the live version is switched or its files are touched: a cheap reload check."""
+    if uses_milvus(settings):
+        from .milvus import connect, signature as milvus_signature
+
+        try:
+            return milvus_signature(connect(settings))
+        except IndexMissing as exc:
+            return ("error", str(exc))
     from .folder.versions import signature
 
     return signature(settings.index)
@@ -38,9 +56,15 @@ def live_signature(settings: Settings) -> tuple:
 
 def has_index(settings: Settings) -> bool:
     """Whether the configured store has a live version (usable or not)."""
-    from ..errors import IndexMissing
     from .folder.versions import current_version
 
+    if uses_milvus(settings):
+        from .milvus import connect
+
+        try:
+            return connect(settings).live_collection() is not None
+        except IndexMissing:   # Milvus unreachable: say so (503), do not start a build
+            return True
     try:
         current_version(settings.index)
     except IndexMissing:
@@ -50,5 +74,10 @@ def has_index(settings: Settings) -> bool:
     return True
 
 
+def uses_milvus(settings: Settings) -> bool:
+    """Whether ``settings.store`` names a Milvus server (an address) or Milvus Lite file (``*.db``)."""
+    return settings.store.strip().lower() not in ("", "local")
+
+
 __all__ = ["Candidates", "DocumentParts", "LiveVersion", "Query", "Store", "StoreWriter", "has_index",
-           "live_signature", "open_store", "open_writer"]
+           "live_signature", "open_store", "open_writer", "uses_milvus"]
