@@ -81,8 +81,8 @@ def test_build_search_reuse_and_prune(milvus, tiny_seeds, tmp_path, fake_embedde
         assert a.document_passages(doc_id) == b.document_passages(doc_id)
         assert [store.sentences(int(i), store.vector(int(i)))[0] for i in store.passage_ids(doc_id)] == \
             [folder.sentences(int(i), folder.vector(int(i)))[0] for i in folder.passage_ids(doc_id)]
-    assert {k: v for k, v in store.info().items() if k not in ("version", "store", "files", "built_at")} == \
-        {k: v for k, v in folder.info().items() if k not in ("version", "files", "dense_index", "built_at")} | \
+    assert {k: v for k, v in store.info().items() if k not in ("version", "store", "files", "built_at", "build_seconds")} == \
+        {k: v for k, v in folder.info().items() if k not in ("version", "files", "dense_index", "built_at", "build_seconds")} | \
         {"dense_index": "flat"}
 
     # a new document: the others are copied across, not embedded again; the alias moves; two versions kept
