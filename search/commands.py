@@ -2,7 +2,7 @@
 
     python -m search feedback export FILE      # judged questions (dev.jsonl format) from the kept feedback
     python -m search feedback report           # questions with no helpful result, documents most often unhelpful
-    python -m search tune QUESTIONS.jsonl [--folds 5] [--index DIR] [--seeds DIR] [--reset]
+    python -m search tune QUESTIONS.jsonl [--folds 5] [--min-gain 0.005] [--index DIR] [--seeds DIR] [--reset]
 
 Registered in ``cli.py`` by ``add_commands``; thin adapters over ``feedback.py`` and ``tune.py``.
 """
@@ -92,7 +92,7 @@ def cmd_tune(args) -> int:
               file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    report = tune(store, encoder, usable, folds=args.folds)
+    report = tune(store, encoder, usable, folds=args.folds, min_gain=args.min_gain)
     print(report.summary())
     print(f"({time.perf_counter() - t0:.1f} s)")
     if not report.improved:
@@ -124,5 +124,7 @@ def add_commands(sub, paths, read_questions, make_settings) -> None:
     t.add_argument("questions", help="judged questions, dev.jsonl format (e.g. from `feedback export`)")
     paths(t)
     t.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    t.add_argument("--min-gain", type=float, default=0.005,
+                   help="held-out nDCG@10 the fitted settings must gain to be published (default 0.005: less is noise)")
     t.add_argument("--reset", action="store_true", help="publish the default fusion settings instead")
     t.set_defaults(func=cmd_tune, make_settings=make_settings, read_questions=read_questions)

@@ -129,10 +129,11 @@ class TuneReport:
     after: float = 0.0           # held-out nDCG@10 of the settings each fold chose
     questions: int = 0
     settings_tried: int = 0
+    min_gain: float = 0.0        # held-out nDCG@10 the fitted settings must gain to be published
 
     @property
     def improved(self) -> bool:
-        return self.after > self.before + 1e-9 and self.fitted != self.current
+        return self.after > self.before + max(self.min_gain, 1e-9) and self.fitted != self.current
 
     def summary(self) -> str:
         lines = [f"{self.questions} judged questions, {len(self.folds)} folds, {self.settings_tried} settings tried"]
@@ -142,6 +143,9 @@ class TuneReport:
         lines.append(f"held-out nDCG@10: before {self.before:.3f}, after {self.after:.3f}")
         if self.improved:
             lines.append(f"fitted on every question: {describe(self.fitted)} (was {describe(self.current)})")
+        elif self.after > self.before + 1e-9 and self.fitted != self.current:
+            lines.append(f"held-out gain {self.after - self.before:.4f} is under the minimum {self.min_gain:g}: "
+                         f"keeping {describe(self.current)} (the best fit on every question was {describe(self.fitted)})")
         else:
             lines.append(f"no improvement held out: keeping {describe(self.current)}")
         return "\n".join(lines)
@@ -153,8 +157,9 @@ def describe(s: FusionSettings) -> str:
 
 
 def tune(store: Store, encoder, questions: list[dict], folds: int = 5, seed: int = 0,
-         current: FusionSettings | None = None) -> TuneReport:
-    """Cross-validated choice of fusion settings over ``GRID`` (see the module's docstring).
+         current: FusionSettings | None = None, min_gain: float = 0.0) -> TuneReport:
+    """Cross-validated choice of fusion settings over ``GRID`` (see the module's docstring); ``improved``
+    only when the held-out nDCG@10 gains more than ``min_gain``.
 
     ``questions`` are judged questions (dev.jsonl format) whose quotes are in the store's documents;
     ``ValueError`` when fewer than two.
@@ -169,7 +174,7 @@ def tune(store: Store, encoder, questions: list[dict], folds: int = 5, seed: int
     order = list(range(len(prepared)))
     random.Random(seed).shuffle(order)
     k = min(folds, len(order))
-    report = TuneReport(current, current, questions=len(order), settings_tried=len(settings))
+    report = TuneReport(current, current, questions=len(order), settings_tried=len(settings), min_gain=min_gain)
     held = np.zeros(len(order))
     for f in range(k):
         test = order[f::k]

@@ -158,6 +158,6 @@ def real_server(real_index):
     index = real_index.parent / "served-index"
     if not index.exists():
         shutil.copytree(real_index, index, symlinks=True)
-    server = ServerProcess(SEEDS, index)
+    server = ServerProcess(SEEDS, index, env={"SEARCH_DATA": str(index.parent / "data")})   # feedback: not in the repo
     yield server
     server.stop()

@@ -262,3 +262,18 @@ def test_a_nonsense_question_says_nothing_matches_and_results_explain_themselves
     expect(why).to_contain_text("Meaning part")
     expect(why).to_contain_text("Keyword part")
     expect(page.locator(".strength").first).to_contain_text("close match")
+
+
+def test_feedback_is_kept_in_place_and_more_like_this_opens(open_page, real_server):
+    page = open_page()
+    search(page)
+    url = page.url
+    first = page.locator("li.result").first
+    first.get_by_role("button", name="Not helpful").click()
+    expect(first.locator(".feedback-status")).to_have_text("Thank you: marked not helpful")
+    assert page.url == url   # kept in place: no page load
+    expect(first.get_by_role("button", name="Helpful").first).to_be_hidden()
+    first.locator("a.similar").click()
+    page.wait_for_url(re.compile(r"/similar\?doc="))
+    expect(page.locator("p.similar-to")).to_contain_text("Passages closest in meaning")
+    expect(page.locator("li.result").first).to_be_visible()

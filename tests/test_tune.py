@@ -72,8 +72,13 @@ def test_the_cli_publishes_fitted_settings_without_embedding_and_a_plain_build_k
     file = tmp_path / "judged.jsonl"
     file.write_text("".join(json.dumps(q) + "\n" for q in questions()))
     args = ["--index", str(index), "--seeds", str(coded_seeds)]
-    assert cli.main(["tune", str(file), *args]) == 0   # builds the index first: there is none
+    assert cli.main(["tune", str(file), "--min-gain", "1", *args]) == 0   # builds the index first: there is none
+    assert "under the minimum 1" in capsys.readouterr().out
+    built = (index / "CURRENT").read_text()
+    assert "tuning" not in open_store(Settings(index=index), encoder).info()
+    assert cli.main(["tune", str(file), *args]) == 0
     out = capsys.readouterr().out
+    assert (index / "CURRENT").read_text() != built
     assert "fold 5:" in out and "published the fitted settings" in out
     store = open_store(Settings(index=index), encoder)
     fusion, tuning = store.info()["fusion"], store.info()["tuning"]
