@@ -432,3 +432,35 @@ def test_settings_read_the_access_variables():
     s = Settings.from_env({"SEARCH_AUTH": "proxy", "SEARCH_TRUSTED_PROXIES": "10.0.0.1",
                            "SEARCH_PROXY_GROUPS_HEADER": "X-Auth-Request-Groups"})
     assert (s.auth, s.trusted_proxies, s.proxy_groups_header) == ("proxy", "10.0.0.1", "X-Auth-Request-Groups")
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+def test_keys_commands_add_list_and_revoke(tmp_path, capsys, monkeypatch):
+    from search.cli import main
+
+    path = tmp_path / "keys.json"
+    monkeypatch.setenv("SEARCH_KEYS_FILE", str(path))
+    assert main(["keys", "add", "reports", "--groups", "hr, finance"]) == 0
+    secret = capsys.readouterr().out.strip()
+    assert secret.startswith("sk-") and find_key(read_keys(path), secret).groups == ("hr", "finance")
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "reports\thr,finance" in listing and secret not in listing
+    assert main(["keys", "add", "reports"]) == 2 and "already a key" in capsys.readouterr().err
+    assert main(["keys", "add", "x", "--groups", "public"]) == 2 and "bad group name" in capsys.readouterr().err
+    assert main(["keys", "revoke", "reports"]) == 0 and find_key(read_keys(path), secret) is None
+    assert main(["keys", "revoke", "reports"]) == 2
+    monkeypatch.delenv("SEARCH_KEYS_FILE")
+    assert main(["keys", "list"]) == 2 and "SEARCH_KEYS_FILE" in capsys.readouterr().err
+
+
+def test_serve_refuses_wrong_access_settings_before_loading_the_model(monkeypatch, capsys):
+    import web.serve
+    from search import cli
+
+    monkeypatch.setattr(web.serve, "setup_logging", lambda level: None)   # leave the test run's logging alone
+    monkeypatch.setenv("SEARCH_AUTH", "proxy")
+    monkeypatch.setattr(cli, "load_embedder", lambda settings: pytest.fail("the model was loaded"))
+    assert cli.main(["serve", "--port", "1"]) == 3
+    assert "SEARCH_TRUSTED_PROXIES" in capsys.readouterr().err
