@@ -121,9 +121,12 @@ class SearchService:
         return engine
 
     def search(self, q, k=None, docs=None, explain: bool = False, min_confidence: float = 0.0,
-               allowed: frozenset[str] | None = None) -> SearchResponse:
-        """``Engine.search`` within the in-flight bound; ``allowed``: the documents the caller may read (None: all)."""
+               allowed=None) -> SearchResponse:
+        """``Engine.search`` within the in-flight bound. ``allowed``: the documents the caller may read (None:
+        all), or a function of the engine that answers giving them (so a reload mid-request cannot mix versions)."""
         engine = self.engine()
+        if callable(allowed):
+            allowed = allowed(engine)
         if not self._slots.acquire(timeout=0.05):
             raise Overloaded("too many searches at once; retry in a moment")
         try:

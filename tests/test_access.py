@@ -237,6 +237,14 @@ def test_allowed_nothing_answers_nothing_and_allowed_everything_answers_as_unres
     assert a == b
 
 
+def test_the_service_asks_for_the_allowed_set_of_the_engine_that_answers(access_service):
+    engines = []
+    response = access_service.search("overtime claim approved", k=10,
+                                     allowed=lambda engine: engines.append(engine) or frozenset({"hr/case.txt"}))
+    assert engines == [access_service.engine()]
+    assert {h.passage.doc_id for h in response.results} == {"hr/case.txt"}
+
+
 # -- over HTTP: every endpoint, callers with different groups --------------------------------
 
 @pytest.fixture

@@ -136,10 +136,12 @@ def caller_name() -> str:
     return found.name if found is not None else "unknown"
 
 
-def allowed_docs() -> frozenset[str] | None:
-    """The document ids the current caller may read in the index now served; None: every document.
+def allowed_docs(engine=None) -> frozenset[str] | None:
+    """The document ids the current caller may read in ``engine``'s version (default: the one now
+    served); None: every document. Pass the engine that will answer when you hold one, so an index
+    switched mid-request is never answered with another version's set.
 
     Raises the service's 503 error when there is no usable index (as a search would).
     """
-    engine = current_app.extensions["search"].engine()
+    engine = engine or current_app.extensions["search"].engine()
     return current_app.extensions["access"].allowed(engine, caller().groups)
