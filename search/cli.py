@@ -125,6 +125,9 @@ def cmd_serve(args) -> int:
 
     settings = _settings(args)
     setup_logging(settings.log_level)
+    from web.caller import Access
+
+    Access(settings)   # wrong access settings stop the start before the model loads
     encoder = load_embedder(settings)
     service = SearchService(settings, encoder)
     if not has_index(settings):   # listen at once; answer 503 with the build's progress until it is done

@@ -121,15 +121,17 @@ class SearchService:
         return engine
 
     def search(self, q, k=None, docs=None, explain: bool = False, min_confidence: float = 0.0,
-               offset: int = 0, allowed: frozenset[str] | None = None) -> SearchResponse:
-        """``Engine.search`` within the in-flight bound; ``allowed``: the documents the caller may read (None: all)."""
+               offset: int = 0, allowed=None) -> SearchResponse:
+        """``Engine.search`` within the in-flight bound. ``allowed``: the documents the caller may read (None:
+        all), or a function of the engine that answers giving them (so a reload mid-request cannot mix versions)."""
         return self._bounded(lambda engine: engine.search(q, self.settings.default_k if k is None else k, docs,
-                                                          explain, min_confidence, offset=offset, allowed=allowed))
+                                                          explain, min_confidence, offset=offset,
+                                                          allowed=_scope(allowed, engine)))
 
     def similar(self, doc, start, end, k=None, allowed=None) -> SearchResponse:
-        """``Engine.similar`` within the bound on searches in flight."""
+        """``Engine.similar`` within the bound on searches in flight; ``allowed`` as for ``search``."""
         return self._bounded(lambda engine: engine.similar(doc, start, end, self.settings.default_k if k is None else k,
-                                                           allowed=allowed))
+                                                           allowed=_scope(allowed, engine)))
 
     def _bounded(self, call):
         engine = self.engine()
@@ -149,3 +151,8 @@ class SearchService:
         return {"status": "ok", "index_version": engine.version, "built_at": m.get("built_at"),
                 "model": m.get("model"), "dim": m.get("dim"), "documents": len(m.get("documents", {})),
                 "passages": m.get("passages"), "dense_index": m.get("dense_index")}
+
+
+def _scope(allowed, engine):
+    """``allowed`` as a set of document ids (or None): called with ``engine`` when it is a function of it."""
+    return allowed(engine) if callable(allowed) else allowed

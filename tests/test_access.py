@@ -237,6 +237,14 @@ def test_allowed_nothing_answers_nothing_and_allowed_everything_answers_as_unres
     assert a == b
 
 
+def test_the_service_asks_for_the_allowed_set_of_the_engine_that_answers(access_service):
+    engines = []
+    response = access_service.search("overtime claim approved", k=10,
+                                     allowed=lambda engine: engines.append(engine) or frozenset({"hr/case.txt"}))
+    assert engines == [access_service.engine()]
+    assert {h.passage.doc_id for h in response.results} == {"hr/case.txt"}
+
+
 # -- over HTTP: every endpoint, callers with different groups --------------------------------
 
 @pytest.fixture
@@ -464,3 +472,33 @@ def test_paging_export_similar_and_feedback_never_reach_past_the_callers_documen
                 assert_error(got, 400, "unknown passage")
                 assert got.get_json()["error"]["message"].replace(doc, "X").replace(f"{c['start']}-{c['end']}", "S") == \
                     nothing.get_json()["error"]["message"].replace("no/such.txt", "X").replace("0-10", "S")
+# -- the command line -----------------------------------------------------------------------------
+
+def test_keys_commands_add_list_and_revoke(tmp_path, capsys, monkeypatch):
+    from search.cli import main
+
+    path = tmp_path / "keys.json"
+    monkeypatch.setenv("SEARCH_KEYS_FILE", str(path))
+    assert main(["keys", "add", "reports", "--groups", "hr, finance"]) == 0
+    secret = capsys.readouterr().out.strip()
+    assert secret.startswith("sk-") and find_key(read_keys(path), secret).groups == ("hr", "finance")
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "reports\thr,finance" in listing and secret not in listing
+    assert main(["keys", "add", "reports"]) == 2 and "already a key" in capsys.readouterr().err
+    assert main(["keys", "add", "x", "--groups", "public"]) == 2 and "bad group name" in capsys.readouterr().err
+    assert main(["keys", "revoke", "reports"]) == 0 and find_key(read_keys(path), secret) is None
+    assert main(["keys", "revoke", "reports"]) == 2
+    monkeypatch.delenv("SEARCH_KEYS_FILE")
+    assert main(["keys", "list"]) == 2 and "SEARCH_KEYS_FILE" in capsys.readouterr().err
+
+
+def test_serve_refuses_wrong_access_settings_before_loading_the_model(monkeypatch, capsys):
+    import web.serve
+    from search import cli
+
+    monkeypatch.setattr(web.serve, "setup_logging", lambda level: None)   # leave the test run's logging alone
+    monkeypatch.setenv("SEARCH_AUTH", "proxy")
+    monkeypatch.setattr(cli, "load_embedder", lambda settings: pytest.fail("the model was loaded"))
+    assert cli.main(["serve", "--port", "1"]) == 3
+    assert "SEARCH_TRUSTED_PROXIES" in capsys.readouterr().err

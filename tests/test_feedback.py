@@ -59,7 +59,7 @@ def test_feedback_bodies_that_are_not_json_objects_are_refused(client):
 
 def test_a_passage_outside_the_callers_documents_is_unknown(client, tiny_service, monkeypatch):
     c, _ = cite(client)
-    monkeypatch.setattr("web.feedback.allowed_docs", lambda: frozenset({"other.txt"}))
+    monkeypatch.setattr("web.feedback.allowed_docs", lambda engine=None: frozenset({"other.txt"}))
     body = {"q": "payment", "doc": c["doc"], "start": c["start"], "end": c["end"], "helpful": True}
     assert_error(client.post("/api/feedback", json=body), 400, "unknown passage")
 

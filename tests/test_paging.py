@@ -53,14 +53,14 @@ def test_similar_refuses_unknown_and_forbidden_passages_alike(client, monkeypatc
     assert_error(client.get("/api/similar", query_string={"doc": c["doc"], "start": c["start"] + 1, "end": c["end"]}),
                  400, "unknown passage")
     assert_error(client.get("/api/similar", query_string={"doc": c["doc"]}), 400, "doc, start and end are required")
-    monkeypatch.setattr("web.similar.allowed_docs", lambda: frozenset({"beta.md"}) - {c["doc"]})
+    monkeypatch.setattr("web.similar.allowed_docs", lambda engine=None: frozenset({"beta.md"}) - {c["doc"]})
     forbidden = client.get("/api/similar", query_string={"doc": c["doc"], "start": c["start"], "end": c["end"]})
     assert_error(forbidden, 400, "unknown passage")
 
 
 def test_similar_searches_only_the_callers_documents(client, monkeypatch):
     c = client.get("/api/search", query_string={"q": "payment by results", "k": 1}).get_json()["results"][0]["citation"]
-    monkeypatch.setattr("web.similar.allowed_docs", lambda: frozenset({c["doc"]}))
+    monkeypatch.setattr("web.similar.allowed_docs", lambda engine=None: frozenset({c["doc"]}))
     answer = client.get("/api/similar", query_string={"doc": c["doc"], "start": c["start"], "end": c["end"]}).get_json()
     assert {r["citation"]["doc"] for r in answer["results"]} <= {c["doc"]}
 

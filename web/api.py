@@ -164,7 +164,7 @@ def search():
     explain, min_confidence = search_options()
     offset, fmt = paging_options()
     validate_offset(offset, k)
-    response = service().search(q, k, docs, explain, min_confidence, offset=offset, allowed=allowed_docs())
+    response = service().search(q, k, docs, explain, min_confidence, offset=offset, allowed=allowed_docs)
     g.result_count = len(response.results)
     if fmt != "json":
         return export_response(response, fmt)
@@ -176,7 +176,7 @@ def health():
     info = service().health()
     if info["status"] == "ok":
         engine = service().engine()
-        allowed = current_app.extensions["access"].allowed(engine, caller().groups)
+        allowed = current_app.extensions["access"].allowed(engine, caller().groups)   # unknown callers: anonymous
         if allowed is not None:   # the counts of what this caller may read, nothing more
             info.update(documents=len(allowed), passages=sum(len(engine.store.passage_ids(d)) for d in allowed))
         return jsonify(info)
@@ -190,23 +190,23 @@ def document_summary(store, doc_id: str) -> dict:
             "chars": len(d.text), "url": f"/doc/{quote(doc_id)}"}
 
 
-def readable_ids(store) -> list[str]:
-    """The ids, sorted, of the documents the caller may read."""
-    allowed = allowed_docs()
-    return [d for d in store.document_ids() if allowed is None or d in allowed]
+def readable_ids(engine) -> list[str]:
+    """The ids, sorted, of the documents of ``engine``'s version the caller may read."""
+    allowed = allowed_docs(engine)
+    return [d for d in engine.store.document_ids() if allowed is None or d in allowed]
 
 
 @bp.get("/documents")
 def documents():
-    store = service().engine().store
-    return jsonify({"index_version": store.version,
-                    "documents": [document_summary(store, d) for d in readable_ids(store)]})
+    engine = service().engine()
+    return jsonify({"index_version": engine.store.version,
+                    "documents": [document_summary(engine.store, d) for d in readable_ids(engine)]})
 
 
 @bp.get("/documents/<path:doc_id>")
 def document(doc_id: str):
-    store = service().engine().store
-    allowed = allowed_docs()
+    engine = service().engine()
+    store, allowed = engine.store, allowed_docs(engine)
     d = store.document(doc_id) if allowed is None or doc_id in allowed else None
     if d is None:   # a document the caller may not read is answered exactly as one that does not exist
         raise ApiError(404, f"unknown document {doc_id!r}; see /api/documents")

@@ -26,8 +26,9 @@ from search.keys import find_key, read_keys
 from .errors import error_response
 
 MODES = ("open", "keys", "proxy")
-OPEN_PATHS = ("/api/health", "/api/openapi.json", "/api/reload", "/static/")   # health counts only what the caller
-                                                                                # may read; reload has its own token
+OPEN_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/reload"})   # health counts only what the caller
+                                                                               # may read; reload has its own token
+MAX_NAME = 200          # characters of a proxy's user name kept for the audit log
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Access:
             user = request.headers.get(self.user_header, "").strip()
             if user:
                 groups = request.headers.get(self.groups_header, "")
-                return Caller(f"user:{user}", frozenset(p.strip() for p in groups.split(",") if p.strip()))
+                return Caller(f"user:{user[:MAX_NAME]}", frozenset(p.strip() for p in groups.split(",") if p.strip()))
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and self.keys is not None:
             key = find_key(self.keys.get(), given.strip())
@@ -113,7 +114,7 @@ def authenticate():
     """Know the caller before any view runs; unknown callers get 401 (the API's error shape, or a sign-in page)."""
     access = current_app.extensions["access"]
     g.caller = access.identify()
-    if g.caller is not None or any(request.path == p or request.path.startswith(p) for p in OPEN_PATHS):
+    if g.caller is not None or request.path in OPEN_PATHS or request.path.startswith("/static/"):
         return None
     headers = {"WWW-Authenticate": 'Bearer realm="search"'}
     if request.path.startswith("/api/") or request.path == "/api":
@@ -135,10 +136,12 @@ def caller_name() -> str:
     return found.name if found is not None else "unknown"
 
 
-def allowed_docs() -> frozenset[str] | None:
-    """The document ids the current caller may read in the index now served; None: every document.
+def allowed_docs(engine=None) -> frozenset[str] | None:
+    """The document ids the current caller may read in ``engine``'s version (default: the one now
+    served); None: every document. Pass the engine that will answer when you hold one, so an index
+    switched mid-request is never answered with another version's set.
 
     Raises the service's 503 error when there is no usable index (as a search would).
     """
-    engine = current_app.extensions["search"].engine()
+    engine = engine or current_app.extensions["search"].engine()
     return current_app.extensions["access"].allowed(engine, caller().groups)

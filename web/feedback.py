@@ -40,7 +40,7 @@ def record(q, doc, start, end, helpful, comment) -> dict:
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT_CHARS:
         raise ApiError(400, f"comment must be text of at most {MAX_COMMENT_CHARS} characters")
     engine = service().engine()
-    passage = engine.cited_passage(doc, start, end, allowed_docs())
+    passage = engine.cited_passage(doc, start, end, allowed_docs(engine))
     row = feedback_record(q, passage, engine.store.document(passage.doc_id).title, engine.version, helpful,
                           comment.strip())
     current_app.extensions["feedback"].append(row)

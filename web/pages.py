@@ -74,13 +74,13 @@ def search_page():
                "min_confidence": request.args.get("min_confidence", ""), "confidence_choices": CONFIDENCE_CHOICES}
     try:
         query_string_is_utf8()
-        store = service().engine().store
-        context["documents"] = [document_summary(store, d) for d in readable_ids(store)]
+        engine = service().engine()
+        context["documents"] = [document_summary(engine.store, d) for d in readable_ids(engine)]
         if "q" in request.args:
             docs = [d for d in context["selected"] if d] or None
             response = service().search(q, parse_k(request.args.get("k")), docs, explain=True,
                                         min_confidence=parse_min_confidence(request.args.get("min_confidence") or None),
-                                        allowed=allowed_docs())
+                                        allowed=allowed_docs)
     except (SearchError, ApiError) as exc:
         unavailable = isinstance(exc, (IndexMissing, IndexMismatch))
         context["error"] = {"status": exc.status, "message": str(exc), "blank": not q.strip(), "unavailable": unavailable}
@@ -100,7 +100,7 @@ def search_page():
 @bp.get("/doc/<path:doc_id>")
 def document_page(doc_id: str):
     engine = service().engine()
-    allowed = allowed_docs()
+    allowed = allowed_docs(engine)
     doc = engine.store.document(doc_id) if allowed is None or doc_id in allowed else None
     if doc is None:   # one the caller may not read looks exactly like one that does not exist
         return render_template("error.html", status=404, message="There is no such document in the index."), 404

@@ -25,7 +25,7 @@ def passage_params() -> tuple:
 @bp.get("/api/similar")
 def api_similar():
     doc, start, end, k = passage_params()
-    response = service().similar(doc, start, end, k, allowed_docs())
+    response = service().similar(doc, start, end, k, allowed_docs)
     g.result_count = len(response.results)
     return jsonify(response.to_json())
 
@@ -37,7 +37,7 @@ def similar_page():
 
     query_string_is_utf8()
     doc, start, end, k = passage_params()
-    response = service().similar(doc, start, end, k, allowed_docs())
+    response = service().similar(doc, start, end, k, allowed_docs)
     g.result_count = len(response.results)
     source = service().engine().store.document(doc)
     return render_template("search.html", q="", k="", selected=[], documents=[], error=None, min_confidence="",
