@@ -31,7 +31,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from ..settings import Settings

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import SearchError
-from .models import cache_lock, file_sha256, weights_file
+from .cache import cache_lock, file_sha256, weights_file
 
 NAME = "all-mpnet-base-v2"
 PARTS = 5

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SearchError
-from .models import ModelFiles, cache_lock, file_sha256, link_or_copy_tree, write_atomically
+from .cache import cache_lock, file_sha256, link_or_copy_tree, write_atomically
+from .models import ModelFiles
 
 PRECISIONS = {"fp32": "onnx/model.onnx", "int8": "onnx/model_quint8_avx2.onnx"}
 BATCH_SIZE = 32   # texts per forward pass in a build; measured in the README's build table

@@ -10,7 +10,8 @@ import pytest
 from search.build import build_index
 from search.encoders import FakeEncoder, resolve_model
 from search.encoders.base import MODEL_NAME, model_path
-from search.encoders.models import file_sha256, weights_sha256
+from search.encoders.cache import file_sha256
+from search.encoders.models import weights_sha256
 from search.encoders.mpnet import assemble, installed_parts, part_package
 from search.errors import IndexMismatch, SearchError
 from search.service import SearchService

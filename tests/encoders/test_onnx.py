@@ -7,7 +7,7 @@ import pytest
 
 from search.build import build_index
 from search.encoders import CachedEncoder, LazyEncoder, load_encoder
-from search.encoders.models import file_sha256
+from search.encoders.cache import file_sha256
 from search.encoders.onnx import OnnxEncoder
 from search.engine import Engine
 from search.settings import Settings
