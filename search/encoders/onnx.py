@@ -97,6 +97,9 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.enable_cpu_mem_arena = arena
+        # Pool threads that spin while waiting for work steal the other encodes' cores on a busy
+        # machine (a build beside a server, or other jobs); blocking costs a little latency instead.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._model = SentenceTransformer(str(folder), backend="onnx", device="cpu", local_files_only=True,
                                           model_kwargs={"file_name": file_name, "session_options": options,
                                                         "provider": "CPUExecutionProvider"})
