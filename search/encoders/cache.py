@@ -41,6 +41,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+    os.chmod(tmp, 0o644)   # mkstemp makes it private; the cache is read by whoever serves
     os.replace(tmp, path)
 
 
