@@ -84,9 +84,12 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _reusable(live: LiveVersion, chunking: ChunkSettings, represent: RepresentSettings) -> LiveVersion:
+def _reusable(live: LiveVersion, chunking: ChunkSettings, represent: RepresentSettings,
+              checksum: str = "") -> LiveVersion:
     """The live version, unless it was built another way (then ``why_not`` says how)."""
     m = live.manifest
+    if live.version and not live.why_not and checksum and m.get("model_sha256", checksum) != checksum:
+        live.why_not = f"the model's weights changed (SHA-256 {m['model_sha256'][:12]}… to {checksum[:12]}…)"
     for name, now in (("chunking", chunking.as_dict()), ("represent", represent.as_dict()),
                       ("outline_version", OUTLINE_VERSION)):
         if live.version and not live.why_not and m.get(name) != now:
@@ -164,7 +167,7 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
     writer = open_writer(Settings(index=Path(store))) if isinstance(store, (str, Path)) else store
     report = BuildReport()
     with writer.lock():
-        live = _reusable(writer.live(encoder.name, encoder.dim), chunking, represent)
+        live = _reusable(writer.live(encoder.name, encoder.dim), chunking, represent, getattr(encoder, "checksum", ""))
         report.reused_nothing, report.repaired = live.why_not, live.damage
         if fusion is None:
             fusion, tuning = _live_fusion(live)
@@ -205,6 +208,9 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
         }
         if tuning:
             manifest["tuning"] = tuning
+        if getattr(encoder, "checksum", ""):   # the weights, whatever the backend: checked when served
+            manifest["model_sha256"] = encoder.checksum
+            manifest["encoding"] = getattr(encoder, "details", {})
         version = writer.write(ordered, manifest, keyword_texts)
         try:
             _check_version(writer.open(version, encoder), encoder, version)

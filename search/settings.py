@@ -50,9 +50,11 @@ class Settings:
     admin_token: str = field(default="", metadata={"help": "token for POST /api/reload; empty keeps it off"})
     default_k: int = field(default=DEFAULT_K, metadata={"help": "passages returned when k is not given"})
     cache_size: int = field(default=1024, metadata={"help": "query embeddings kept in memory"})
-    encoder: str = field(default="torch", metadata={"help": "how questions and passages are encoded: torch "
-                                                           "(sentence-transformers) or fake (hashed words; tests only)"})
-    torch_threads: int = field(default=1, metadata={"help": "intra-op threads per encode; requests run in parallel"})
+    encoder: str = field(default="model", metadata={"help": "what encodes questions and passages: model (SEARCH_MODEL "
+                                                           "on SEARCH_BACKEND) or fake (hashed words; tests only); "
+                                                           "torch or onnx: the model on that backend"})
+    torch_threads: int = field(default=1, metadata={"help": "intra-op threads per encode in the server, on either "
+                                                           "backend; requests run in parallel (a build uses every core)"})
     log_level: str = field(default="INFO", metadata={"help": "logging level"})
     max_file_mb: float = field(default=64.0, metadata={"help": "largest source file read, in MB; larger ones are skipped"})
     max_text_chars: int = field(default=4_000_000, metadata={"help": "most characters of text kept from one document; "
@@ -86,6 +88,17 @@ class Settings:
                                                                    "start with it (one index per prefix)"})
     milvus_timeout: float = field(default=5.0, metadata={"help": "seconds one Milvus call may take before the request "
                                                                  "answers 503"})
+
+    backend: str = field(default="onnx", metadata={"help": "runtime of the model: onnx (ONNX Runtime, exported once "
+                                                           "into model_cache) or torch (PyTorch); the vectors agree, "
+                                                           "so an index built on one is served on the other"})
+    model: str = field(default="", metadata={"help": "the sentence-transformers model: empty for all-MiniLM-L6-v2 "
+                                                     "(installed package), all-mpnet-base-v2 (requirements-mpnet.txt), "
+                                                     "a model folder, or an installed model package"})
+    model_cache: Path = field(default=ROOT / "model-cache", metadata={"help": "folder of exported ONNX models, "
+                                                                             "assembled models and weight checksums"})
+    precision: str = field(default="fp32", metadata={"help": "ONNX weights: fp32, or int8 (dynamic quantisation: "
+                                                             "faster, vectors move; see the README's figures)"})
 
     def limits(self) -> "DocumentLimits":
         return DocumentLimits(int(self.max_file_mb * 2**20), self.max_text_chars, int(self.max_part_mb * 2**20),

@@ -219,25 +219,31 @@ def test_query_batcher_tells_every_waiting_caller_about_a_failure(fake_embedder)
     assert [len(c) for c in encoder.calls] == [1, 2, 2]
 
 
-def test_format_report_prints_every_section():
+def test_format_report_prints_every_section_with_a_column_per_backend():
     from search.bench import format_report
 
     def ms(p50, ratios=False):
         out = {"n": 3, "p50": p50, "p95": p50 * 1.2, "p99": p50 * 1.5}
         return {**out, "p50_x_floor": 1.1, "p95_x_floor": 1.3, "p99_x_floor": 1.6} if ratios else out
 
+    def backend(full_s, peak, gain):
+        return {
+            "build": {"documents": 5, "passages": 450, "threads": 2, "full_s": full_s, "noop_s": 0.5,
+                      "noop_share": 0.01, "noop_reembedded": 0, "texts": 1985, "embed_s": full_s / 2,
+                      "texts_per_s": 99.0, "x_floor": full_s / 40, "embed_x_floor": full_s / 80},
+            "startup_s": 6.3, "startup_cpu_s": 6.0, "floor_ms": ms(19.6), "encode_ms": ms(7.5, True),
+            "latency_ms": {"in_process": ms(20.1, True), "http": ms(22.5, True)},
+            "cache": {"hit_rate": 1.0, "in_process_ms": ms(2.0, True), "http_ms": ms(4.4, True)},
+            "throughput": [{"clients": c, "seconds": 10.0, "answered": 400 * c, "errors": 0, "qps": q,
+                            "latency_ms": ms(20.0 * c)} for c, q in ((1, 45.5), (4, 67.0), (16, 81.5))],
+            "throughput_gain_16_vs_1": gain, "server_memory_mb": {"peak": peak, "now": peak - 9}}
+
     report = {
         "machine": {"cpus": 2, "python": "3.11", "torch": "2", "load_before": 0.5, "load_after": 0.7},
-        "settings": {"threads": 8, "torch_threads": 1, "cache_size": 1024},
+        "settings": {"threads": 8, "torch_threads": 1, "cache_size": 1024, "model": "m", "precision": "fp32"},
         "questions": {"source": "built-in", "count": 6},
-        "build": {"documents": 5, "passages": 450, "torch_threads": 2, "full_s": 40.0, "noop_s": 0.5,
-                  "noop_share": 0.01, "noop_reembedded": 0},
-        "startup_s": 6.3, "startup_cpu_s": 6.0, "floor_ms": ms(19.6),
-        "latency_ms": {"in_process": ms(20.1, True), "http": ms(22.5, True)},
-        "cache": {"hit_rate": 1.0, "in_process_ms": ms(2.0, True), "http_ms": ms(4.4, True)},
-        "throughput": [{"clients": c, "seconds": 10.0, "answered": 400 * c, "errors": 0, "qps": q,
-                        "latency_ms": ms(20.0 * c)} for c, q in ((1, 45.5), (4, 67.0), (16, 81.5))],
-        "throughput_gain_16_vs_1": 1.79, "server_memory_mb": {"peak": 579.0, "now": 570.0},
+        "build_floor": {"texts": 1985, "seconds": 40.0, "texts_per_s": 49.6, "torch_threads": 2},
+        "backends": {"onnx": backend(20.0, 579.0, 1.79), "torch": backend(60.0, 901.0, 1.65)},
         "scale": [{"passages": 1_000_000, "kind": "hnsw", "dense_s": 143.2, "keyword_s": 96.0, "search_ms": ms(16.5),
                    "dense_ms": ms(1.2), "keyword_top_ms": ms(2.9), "keyword_score_all_ms": ms(12.1),
                    "recall_at_10": 0.965, "ef_search": {"512": {"recall_at_10": 0.965, "p50_ms": 2.4}},
@@ -245,10 +251,14 @@ def test_format_report_prints_every_section():
                   {"passages": 10_000, "error": "MemoryError"}],
     }
     text = format_report(report)
-    for expected in ("no-op 0.50 s = 1% of full", "6.30 s", "(x floor: 1.10 / 1.30 / 1.60)", "c=16 / c=1 = 1.79",
-                     "server peak 579 MB", "1,000,000  hnsw", "efSearch  512: recall@10 0.965",
-                     "10,000 failed: MemoryError"):
-        assert expected in text
+    header = next(line for line in text.splitlines() if "onnx" in line and "torch" in line)
+    assert header.index("onnx") < header.index("torch")
+    for expected in ("20.0 s = 0.50x bare torch encode", "60.0 s = 1.50x bare torch encode", "0.50 s = 1% of full", "1,985 passages and sentences in 40.0 s", "(1.10/1.30/1.60x)",
+                     "1.79", "1.65", "579 MB (570 MB)", "901 MB (892 MB)", "1,000,000  hnsw",
+                     "efSearch  512: recall@10 0.965", "10,000 failed: MemoryError"):
+        assert expected in text, expected
+    row = next(line for line in text.splitlines() if line.startswith("server memory"))
+    assert row.index("579 MB") < row.index("901 MB")
 
 
 @pytest.mark.real

@@ -34,17 +34,29 @@ def test_load_encoder_picks_the_fake_by_setting():
     assert type(load_encoder(SimpleNamespace(encoder="fake"), lazy=True)) is FakeEncoder
 
 
-def test_load_encoder_defaults_to_torch_and_a_build_gets_it_lazily():
-    encoder = load_encoder(Settings(), lazy=True)   # Settings without an `encoder` field: torch
-    assert type(encoder) is LazyEncoder and encoder._model is None
-    assert (encoder.name, encoder.dim) == (MODEL_NAME, 384)
-    assert type(load_encoder(SimpleNamespace(encoder="torch"), lazy=True)) is LazyEncoder
+def test_load_encoder_defaults_to_the_model_on_onnx_and_a_build_gets_it_lazily():
+    encoder = load_encoder(Settings(), lazy=True)
+    assert type(encoder) is LazyEncoder and encoder._model is None and encoder.details == {"backend": "onnx"}
+    assert (encoder.name, encoder.dim, len(encoder.checksum)) == (MODEL_NAME, 384, 64)
+    torch = load_encoder(SimpleNamespace(encoder="torch"), lazy=True)   # the backend named as the encoder
+    assert type(torch) is LazyEncoder and torch.details == {"backend": "torch"} and torch.checksum == encoder.checksum
+    assert load_encoder(Settings(backend="torch"), lazy=True).details == {"backend": "torch"}
+
+
+def test_an_unknown_backend_or_precision_is_refused_naming_the_known_ones():
+    with pytest.raises(SearchError, match=r"unknown backend 'tpu'.*onnx, torch"):
+        load_encoder(Settings(backend="tpu"), lazy=True)
+    from search.encoders.onnx import export_onnx
+    from search.encoders.torch import default_model
+
+    with pytest.raises(SearchError, match=r"unknown precision 'fp8'.*fp32, int8"):
+        export_onnx(default_model(), Settings().model_cache, "fp8")
 
 
 def test_an_unknown_encoder_is_refused_naming_the_known_ones():
-    with pytest.raises(SearchError, match=r"unknown encoder 'tensorflow'.*torch, fake"):
+    with pytest.raises(SearchError, match=r"unknown encoder 'tensorflow'.*model, onnx, torch, fake"):
         load_encoder(SimpleNamespace(encoder="tensorflow", torch_threads=1))
-    assert set(ENCODERS) == {"torch", "fake"}
+    assert set(ENCODERS) == {"model", "onnx", "torch", "fake"}
 
 
 def test_the_fake_encoder_honours_the_protocol():
@@ -94,7 +106,7 @@ def test_load_encoder_builds_the_torch_model_with_the_settings_threads(real_embe
 
     before = torch.get_num_threads()
     try:
-        encoder = load_encoder(Settings(torch_threads=1))
+        encoder = load_encoder(Settings(backend="torch", torch_threads=1))
         assert type(encoder) is TorchEncoder and encoder.threads == 1
         assert np.abs(encoder.encode(TEXTS) - real_embedder.encode(TEXTS)).max() < 1e-5
     finally:

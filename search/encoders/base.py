@@ -22,6 +22,10 @@ class Encoder(Protocol):
     manifest, and an index is served only by an encoder with the same two. ``threads`` is how many
     threads one ``encode`` call uses, so ``QueryBatcher`` can run ``cpu_count // threads`` calls
     at once.
+
+    Real encoders also carry ``checksum`` (the SHA-256 of the model's weights, recorded in the
+    manifest and checked when an index is served), ``details`` (backend, precision, ONNX file) and
+    ``batch_size`` (texts per forward pass); stand-ins may leave them out.
     """
 
     name: str

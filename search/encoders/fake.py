@@ -16,6 +16,8 @@ class FakeEncoder:
 
     name = "fake-hash-embedder"   # recorded in test indexes' manifests: keep it
     threads = 1
+    checksum = ""                  # no weights: the manifest records none and nothing is checked
+    details = {"backend": "fake"}
 
     def __init__(self, dim: int = 64):
         self.dim = dim

@@ -1,42 +1,52 @@
-"""The real model through sentence-transformers on PyTorch, offline.
+"""The model through sentence-transformers on PyTorch, offline; and ``LazyEncoder``, which loads either backend late.
 
 torch and sentence-transformers are imported when a model is built, never when this module is
 imported, so ``import search.encoders`` stays light.
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
+from typing import Callable
 
 import numpy as np
 
-from .base import MODEL_NAME, model_path
+from .models import ModelFiles
+
+
+def default_model() -> ModelFiles:
+    """The default model (all-MiniLM-L6-v2 from its package), its checksum remembered in the default cache."""
+    from ..settings import Settings
+    from .models import resolve_model
+
+    settings = Settings()
+    return resolve_model(settings.model, settings.model_cache)
 
 
 class TorchEncoder:
-    """all-MiniLM-L6-v2 from the installed package on the CPU. Loading takes seconds: once per process.
+    """A sentence-transformers model on PyTorch on the CPU. Loading takes seconds: once per process.
 
-    ``threads`` sets torch's intra-op threads for the whole process (``torch.set_num_threads``);
-    None leaves torch's default (one per core). ``encode`` runs in batches of ``batch_size`` texts.
+    ``model`` defaults to all-MiniLM-L6-v2 from the installed package. ``threads`` sets torch's
+    intra-op threads for the whole process (``torch.set_num_threads``); None leaves torch's default
+    (one per core). ``encode`` runs in batches of ``batch_size`` texts.
     """
 
-    name = MODEL_NAME
-
-    def __init__(self, threads: int | None = None, batch_size: int = 32):
+    def __init__(self, threads: int | None = None, batch_size: int = 32, model: ModelFiles | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from sentence_transformers import SentenceTransformer
 
+        model = model or default_model()
         if threads:
             torch.set_num_threads(threads)
-        self._model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+        self._model = SentenceTransformer(str(model.folder), device="cpu", local_files_only=True)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.name, self.dim, self.checksum = model.name, int(get_dim()), model.sha256
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size
         self.threads = torch.get_num_threads()
+        self.details = {"backend": "torch", "precision": "fp32"}
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows sentence-transformers' bar."""
@@ -46,30 +56,45 @@ class TorchEncoder:
 
 
 class LazyEncoder:
-    """The real model's name and dimension at once; the model itself loads on the first encode.
+    """A model's name, dimension and checksum at once; the model itself loads on the first encode.
 
     A build with nothing to embed (nothing changed) then finishes in a second instead of paying
-    for loading torch and the model. The dimension is read from the model's pooling config.
-    Thread-safe: concurrent first calls load one model.
+    for loading the model. ``load()`` builds the real encoder (default: ``TorchEncoder(threads)``
+    over the default model). Thread-safe: concurrent first calls load one model.
     """
 
-    name = MODEL_NAME
-
-    def __init__(self, threads: int | None = None):
-        pooling = json.loads((model_path() / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
-        self.dim = int(pooling["word_embedding_dimension"])
+    def __init__(self, threads: int | None = None, model: ModelFiles | None = None,
+                 load: Callable[[], object] | None = None, backend: str = "torch", batch_size: int = 32):
+        model = model or default_model()
+        self.name, self.dim, self.checksum = model.name, model.dim, model.sha256
         self._threads = threads
-        self._model: TorchEncoder | None = None
+        self._load = load or (lambda: TorchEncoder(threads, model=model))
+        self._backend, self._batch_size = backend, batch_size
+        self._model = None
         self._lock = threading.Lock()
 
     @property
     def threads(self) -> int:
-        """The loaded model's threads; before loading, those asked for (1 when torch is to choose)."""
+        """The loaded model's threads; before loading, those asked for (1 when the runtime is to choose)."""
         return self._model.threads if self._model is not None else (self._threads or 1)
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """As ``TorchEncoder.encode``; the first call loads the model."""
+    @property
+    def batch_size(self) -> int:
+        """Texts per forward pass of the backend (its own once loaded)."""
+        return getattr(self._model, "batch_size", self._batch_size)
+
+    @property
+    def details(self) -> dict:
+        """The backend's description for the manifest (its full one once loaded)."""
+        return self._model.details if self._model is not None else {"backend": self._backend}
+
+    def loaded(self):
+        """The real encoder, loading it the first time."""
         with self._lock:
             if self._model is None:
-                self._model = TorchEncoder(self._threads)
-        return self._model.encode(texts, progress)
+                self._model = self._load()
+        return self._model
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """As the real encoder's ``encode``; the first call loads the model."""
+        return self.loaded().encode(texts, progress)

@@ -23,10 +23,28 @@ def open_store(settings: Settings, encoder) -> Store:
     if uses_milvus(settings):
         from .milvus import connect, open_live
 
-        return open_live(connect(settings), encoder)
-    from .folder import FolderStore
+        store = open_live(connect(settings), encoder)
+    else:
+        from .folder import FolderStore
 
-    return FolderStore.load(settings.index, encoder.name, encoder.dim)
+        store = FolderStore.load(settings.index, encoder.name, encoder.dim)
+    check_weights(store.info(), encoder)
+    return store
+
+
+def check_weights(manifest: dict, encoder) -> None:
+    """``IndexMismatch`` when the index records a weights checksum other than the encoder's.
+
+    Indexes from before the checksum, and encoders without one (the fake), are checked by model
+    name and dimension alone. The backend is not compared: its vectors agree.
+    """
+    from ..errors import REBUILD_HINT, IndexMismatch
+
+    built, now = manifest.get("model_sha256"), getattr(encoder, "checksum", "")
+    if built and now and built != now:
+        raise IndexMismatch(f"the index was built with other weights of model {manifest.get('model')!r} "
+                            f"(SHA-256 {built[:12]}…) than this service's (SHA-256 {now[:12]}…): set SEARCH_MODEL "
+                            f"to the model it was built with, or {REBUILD_HINT} again")
 
 
 def open_writer(settings: Settings) -> StoreWriter:
@@ -79,5 +97,5 @@ def uses_milvus(settings: Settings) -> bool:
     return settings.store.strip().lower() not in ("", "local")
 
 
-__all__ = ["Candidates", "DocumentParts", "LiveVersion", "Query", "Store", "StoreWriter", "has_index",
+__all__ = ["Candidates", "check_weights", "DocumentParts", "LiveVersion", "Query", "Store", "StoreWriter", "has_index",
            "live_signature", "open_store", "open_writer", "uses_milvus"]

@@ -1,0 +1,118 @@
+"""The model through sentence-transformers' ONNX Runtime backend, exported once into the model cache.
+
+``export_onnx(model, cache, precision)`` writes ``cache/<model>-<sha[:12]>-onnx-<precision>/``: a
+copy of the model folder (the weights hard-linked where possible) with ``onnx/model.onnx``
+exported by sentence-transformers through Optimum, and, for ``int8``, ``onnx/model_quint8_avx2.onnx``
+from ``export_dynamic_quantized_onnx_model``. It runs offline from the local folder, once: the
+folder is filled under a lock, in a temporary folder renamed into place, and ``export.json``
+records the ONNX file's SHA-256 beside the weights'.
+
+The fp32 export gives the PyTorch model's vectors (cosine >= 0.9999 on real text,
+``tests/encoders``), so an index built on one backend is served on the other. int8 moves them
+a little (cosine ~0.99): see the README's figures before choosing it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SearchError
+from .cache import cache_lock, file_sha256, link_or_copy_tree, write_atomically
+from .models import ModelFiles
+
+PRECISIONS = {"fp32": "onnx/model.onnx", "int8": "onnx/model_quint8_avx2.onnx"}
+BATCH_SIZE = 32   # texts per forward pass in a build; measured in the README's build table
+
+
+def export_onnx(model: ModelFiles, cache: Path, precision: str = "fp32") -> tuple[Path, str]:
+    """(folder, ONNX file name inside it) for ``model`` at ``precision``, exporting it the first time.
+
+    Raises ``SearchError`` for an unknown precision; whatever Optimum raises when the export fails
+    (the cache is then left without the folder, and the next start tries again).
+    """
+    if precision not in PRECISIONS:
+        raise SearchError(f"unknown precision {precision!r}; SEARCH_PRECISION must be one of: {', '.join(PRECISIONS)}")
+    file_name = PRECISIONS[precision]
+    target = Path(cache) / f"{model.slug}-onnx-{precision}"
+    if (target / "export.json").is_file():
+        return target, file_name
+    with cache_lock(cache, target.name):
+        if (target / "export.json").is_file():
+            return target, file_name
+        work = Path(cache) / f".{target.name}.tmp"
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            link_or_copy_tree(model.folder, work, skip=("onnx", "openvino", "*.onnx", "desktop.ini"))
+            _export(work, precision)
+            record = {"model": model.name, "weights_sha256": model.sha256, "precision": precision,
+                      "file": file_name, "onnx_sha256": file_sha256(work / file_name)}
+            write_atomically(work / "export.json", json.dumps(record, indent=1).encode())
+            shutil.rmtree(target, ignore_errors=True)
+            work.rename(target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return target, file_name
+
+
+def _export(folder: Path, precision: str) -> None:
+    """sentence-transformers' own export: load with ``backend="onnx"`` (Optimum exports), save, quantise."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(folder), backend="onnx", device="cpu", local_files_only=True)
+    st.save_pretrained(str(folder))   # writes onnx/model.onnx beside the modules
+    if precision == "int8":
+        from sentence_transformers import export_dynamic_quantized_onnx_model
+
+        export_dynamic_quantized_onnx_model(st, "avx2", str(folder))
+
+
+def export_record(folder: Path) -> dict:
+    """The ``export.json`` of an exported folder: model, checksums, precision, file."""
+    return json.loads((Path(folder) / "export.json").read_text(encoding="utf-8"))
+
+
+class OnnxEncoder:
+    """The model on ONNX Runtime's CPU provider, through sentence-transformers. Loads in about a second.
+
+    ``threads`` is ONNX Runtime's intra-op thread count for this session (None: one per core, for
+    builds); ``arena`` keeps ONNX Runtime's CPU memory arena (faster for repeated shapes, but it
+    holds on to the largest batch's memory). ``encode`` runs in batches of ``batch_size`` texts.
+    Safe to call from several threads at once (ONNX Runtime sessions are).
+    """
+
+    def __init__(self, model: ModelFiles, cache: Path, threads: int | None = None, precision: str = "fp32",
+                 batch_size: int = BATCH_SIZE, arena: bool = False):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        folder, file_name = export_onnx(model, cache, precision)
+        import onnxruntime as ort
+        from sentence_transformers import SentenceTransformer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = arena
+        # Pool threads that spin while waiting for work steal the other encodes' cores on a busy
+        # machine (a build beside a server, or other jobs); blocking costs a little latency instead.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._model = SentenceTransformer(str(folder), backend="onnx", device="cpu", local_files_only=True,
+                                          model_kwargs={"file_name": file_name, "session_options": options,
+                                                        "provider": "CPUExecutionProvider"})
+        self.name, self.dim, self.checksum = model.name, model.dim, model.sha256
+        self.threads = options.intra_op_num_threads
+        self.batch_size = batch_size
+        self.max_tokens = int(self._model.max_seq_length)
+        record = export_record(folder)
+        self.details = {"backend": "onnx", "precision": precision, "onnx_folder": folder.name,
+                        "onnx_file": file_name, "onnx_sha256": record["onnx_sha256"]}
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows sentence-transformers' bar."""
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                     normalize_embeddings=True, show_progress_bar=progress)
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
