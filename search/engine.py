@@ -7,6 +7,7 @@ The engine reads its store only through the ``Store`` protocol (``stores/base.py
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import replace
 
@@ -22,6 +23,9 @@ from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, MAX_RANKED
 from .stores.base import Candidates, Query, Store
 from .terms import DEFAULT_STOPWORDS, nfkc, tokenize
 
+
+
+PASSAGE_CACHE = 65536   # passages whose terms and text digest an engine keeps between questions
 
 
 def validate_query(q, k, docs, known=None) -> tuple[str, int, list[str] | None]:
@@ -68,6 +72,8 @@ class Engine:
         self.encoder = encoder
         self.fusion = FusionSettings.from_dict(store.info().get("fusion", {}))
         self._doc_ids = frozenset(store.document_ids())
+        self._held: dict[tuple[int, ...], frozenset[str]] = {}   # per passage: its terms (coverage)
+        self._bodies: dict[int, bytes] = {}                       # per passage id: a digest of its body text
         self._stopwords = store.info().get("keyword", {}).get("stopwords", DEFAULT_STOPWORDS)
 
     @property
@@ -109,7 +115,7 @@ class Engine:
         vector = self.encoder.encode_query(q if q.isascii() else nfkc(q))   # full-width, ligatures: as typed plainly
         terms = self.store.query_terms(q)
         cands = self.store.candidates(Query(vector, terms, scope), max(self.fusion.candidates, 4 * k))
-        cands, also = collapse_duplicates(cands, self.store)
+        cands, also = collapse_duplicates(cands, self.store, self._bodies)
         ranked = fuse_pages(cands, offset + k, self.fusion, DEFAULT_K)
         hits = self._hits(cands, also, ranked, offset, vector, tokenize([q], self._stopwords)[0], set(terms), explain)
         kept = [h for h in hits[1 if offset else 0:] if h.confidence >= min_confidence]
@@ -132,7 +138,7 @@ class Engine:
             doc = self.store.document(passage.doc_id)
             first, last = doc.page_at(passage.start), doc.page_at(max(passage.start, passage.end - 1))
             ocr = bool(doc.ocr_pages) and any(page in doc.ocr_pages for page in range(first or 0, (last or 0) + 1))
-            held_terms = set(self.store.query_terms(" ".join((passage.text, *passage.section))))
+            held_terms = self._held_terms(ids, passage)
             signals = Signals(float(cands.best_sentence[list(rows)].max()), float(cands.cosine[list(rows)].max()),
                               coverage(asked, cands.term_rarity, held_terms))
             why = explain_score(cands, parts, rows, score, held, self.fusion) if explain else None
@@ -142,6 +148,16 @@ class Engine:
                             highlights(passage.text, sentences, sims, stems), joined=len(ids) > 1,
                             last_page=last, ocr=ocr, also=elsewhere, confidence=confidence(signals), explain=why))
         return hits
+
+    def _held_terms(self, ids: tuple[int, ...], passage: Passage) -> frozenset[str]:
+        """The known terms of a passage's text and section path (for ``coverage``), kept per passage."""
+        held = self._held.get(ids)
+        if held is None:
+            held = frozenset(self.store.query_terms(" ".join((passage.text, *passage.section))))
+            if len(self._held) >= PASSAGE_CACHE:
+                self._held.clear()
+            self._held[ids] = held
+        return held
 
     def find_passage(self, doc_id, start, end, allowed: frozenset[str] | None = None) -> tuple[int, ...]:
         """Ids of the passage cited as ``doc_id``, ``start``, ``end`` (one passage, or two or three of one
@@ -201,7 +217,7 @@ class Engine:
         body = body_key(source)
         keep = np.array([int(i) not in near and body_key(p) != body
                          for i, p in zip(cands.ids, self.store.passages(cands.ids))], dtype=bool)
-        cands, also = collapse_duplicates(keep_rows(cands, keep), self.store)
+        cands, also = collapse_duplicates(keep_rows(cands, keep), self.store, self._bodies)
         hits = self._hits(cands, also, fuse_rows(cands, k, self.fusion), 0, vector, [], set(), False)
         return SearchResponse(source.text, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, hits,
                               match=match_of(hits[0].confidence if hits else None))
@@ -269,20 +285,30 @@ def keep_rows(cands: Candidates, keep: np.ndarray) -> Candidates:
                    identifier=None if cands.identifier is None else cands.identifier[keep])
 
 
-def collapse_duplicates(cands: Candidates, store: Store) -> tuple[Candidates, dict[int, list[int]]]:
+def collapse_duplicates(cands: Candidates, store: Store, digests: dict[int, bytes] | None = None
+                        ) -> tuple[Candidates, dict[int, list[int]]]:
     """The candidates with each repeated passage text kept once (the lowest id: the first document
     in id order), and for each kept passage the ids of the same text elsewhere ("also in").
 
     Texts are compared with white space squashed and case folded, so a paragraph copied into
     several documents, or a byte-identical document, takes one place on a page of results.
+    ``digests`` (passage id -> BLAKE2b digest of ``body_key``), when given, keeps each passage's
+    digest for the next question (at most ``PASSAGE_CACHE`` of them).
     """
     if len(cands.ids) < 2:
         return cands, {}
-    first: dict[str, int] = {}
+    digests = {} if digests is None else digests
+    missing = [int(i) for i in cands.ids if int(i) not in digests]
+    if len(digests) + len(missing) > PASSAGE_CACHE:
+        digests.clear()
+    for i, passage in zip(missing, store.passages(missing)):
+        digests[i] = hashlib.blake2b(body_key(passage).encode(), digest_size=16).digest()
+    first: dict[bytes, int] = {}
     also: dict[int, list[int]] = {}
     keep = np.ones(len(cands.ids), dtype=bool)
-    for row, passage in enumerate(store.passages(cands.ids)):
-        key = body_key(passage)
+    for row, i in enumerate(cands.ids):
+        key = digests.get(int(i)) or hashlib.blake2b(body_key(store.passages([int(i)])[0]).encode(),
+                                                     digest_size=16).digest()
         kept = first.setdefault(key, row)
         if kept != row:
             keep[row] = False

@@ -15,12 +15,15 @@ is marked where it stands in the source.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 
-from .terms import identifier_terms, nfkc, stemmer, word_spans
+from .terms import APOSTROPHES, identifier_terms, nfkc, stemmer, word_spans
 
+_APOSTROPHE_TABLE = {ord(a): "'" for a in APOSTROPHES}
 ANSWER_FLOOR = 0.2   # a passage of one sentence is highlighted only when it is at least this close
 
 
@@ -32,6 +35,16 @@ def fold_map(text: str) -> tuple[str, str, list[int]]:
     """
     if text.isascii():
         return text.lower(), text, list(range(len(text) + 1))
+    plain = _straight(text)
+    if unicodedata.is_normalized("NFKC", plain) and not _combining().search(plain):
+        low = plain.casefold()
+        if len(low) == len(plain):     # each character folds to one: offsets stay where they are
+            return low, plain, list(range(len(text) + 1))
+    return fold_by_character(text)
+
+
+def fold_by_character(text: str) -> tuple[str, str, list[int]]:
+    """``fold_map`` one character (with its combining marks) at a time: the general path."""
     folded, cased, origin = [], [], []
     i, n = 0, len(text)
     while i < n:
@@ -48,6 +61,29 @@ def fold_map(text: str) -> tuple[str, str, list[int]]:
     return "".join(folded), "".join(cased), origin
 
 
+def _straight(text: str) -> str:
+    """Curly apostrophes straight, as ``terms.nfkc`` makes them (one character for one)."""
+    return text.translate(_APOSTROPHE_TABLE)
+
+
+@lru_cache(maxsize=1)
+def _combining():
+    """A pattern matching any combining character (``unicodedata.combining`` not 0); built once."""
+    marks = [chr(c) for c in range(0x300, 0x110000) if unicodedata.combining(chr(c))]
+    return re.compile("[" + "".join(re.escape(m) for m in marks) + "]")
+
+
+@lru_cache(maxsize=8192)
+def _analysis(text: str) -> tuple[list[int], list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """(source offset of each folded character, (stem, start, end) of each word, (term, start, end) of
+    each identifier) of a passage: what keyword highlighting needs, computed once per passage text."""
+    folded, cased, origin = fold_map(text)
+    words = list(word_spans(folded))
+    distinct = list({w for w, _, _ in words})
+    stem_of = dict(zip(distinct, stemmer().stemWords(distinct)))   # each word stemmed once
+    return origin, [(stem_of[w], a, b) for w, a, b in words], list(identifier_terms(folded, cased))
+
+
 def _source_span(origin: list[int], a: int, b: int) -> tuple[int, int]:
     end = origin[b] if b < len(origin) else origin[-1]
     if b > a and origin[b - 1] == end:   # the folded range ends inside one source character
@@ -59,12 +95,9 @@ def keyword_ranges(text: str, stems: set[str]) -> list[tuple[int, int]]:
     """Source ranges of the words and identifiers of ``text`` whose terms are in ``stems``."""
     if not stems:
         return []
-    folded, cased, origin = fold_map(text)
-    words = list(word_spans(folded))
-    distinct = list({w for w, _, _ in words})
-    hits = {w for w, s in zip(distinct, stemmer().stemWords(distinct)) if s in stems}   # each word stemmed once
-    spans = [(a, b) for w, a, b in words if w in hits]
-    spans += [(a, b) for term, a, b in identifier_terms(folded, cased) if term in stems]
+    origin, words, identifiers = _analysis(text)
+    spans = [(a, b) for stem, a, b in words if stem in stems]
+    spans += [(a, b) for term, a, b in identifiers if term in stems]
     return _merge(sorted(_source_span(origin, a, b) for a, b in spans))
 
 

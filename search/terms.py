@@ -44,7 +44,7 @@ STOPWORDS = {"en": "en", "english-function-words": sorted(_FUNCTION_WORDS),   # 
              TOKENIZER_VERSION: sorted(_FUNCTION_WORDS)}
 DEFAULT_STOPWORDS = TOKENIZER_VERSION
 
-_APOSTROPHES = ("’", "‘", "ʼ", "′", "`")
+APOSTROPHES = ("’", "‘", "ʼ", "′", "`")
 _WORD = re.compile(r"\w\w+")
 # a label word, white space, then a short number or a letter: "Recommendation 3", "Question C4", "Plan B"
 _LABELLED = re.compile(r"(?<![\w'/\-])([^\W\d_]{2,})[ \t\u00a0]+(\d{1,3}(?:\.\d{1,3})*[a-z]?|[A-Za-z]\d{0,3})"
@@ -80,7 +80,7 @@ def fold(text: str) -> str:
 
 def nfkc(text: str) -> str:
     """NFKC with curly apostrophes straightened, case kept."""
-    for a in _APOSTROPHES:
+    for a in APOSTROPHES:
         if a in text:
             text = text.replace(a, "'")
     return unicodedata.normalize("NFKC", text)

@@ -51,3 +51,14 @@ def test_folded_matches_map_back_to_the_source_characters():
         assert marked == ["ŵyl", "w\u0302yl"]
     marked = [text[a:b] for a, b in keyword_ranges(text, set(tokenize(["financial flood children's"])[0]))]
     assert marked == ["\ufb01nancial", "ＦＬＯＯＤ", "children"]
+
+
+from hypothesis import given, settings as hsettings, strategies as st   # noqa: E402
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcXYZ ’‘`éÉßİﬁ\u0301\u00a0ｐＡ½①ﬀΣς—“”-.,0123\u0647\u0650", max_size=16))
+def test_the_fast_fold_agrees_with_folding_one_character_at_a_time(text):
+    from search.highlight import fold_by_character, fold_map
+
+    assert fold_map(text) == fold_by_character(text)
