@@ -7,9 +7,7 @@ The engine reads its store only through the ``Store`` protocol (``stores/base.py
 """
 from __future__ import annotations
 
-import hashlib
 import time
-from dataclasses import replace
 
 import numpy as np
 
@@ -18,47 +16,14 @@ from .errors import BadQuery
 from .fusion import FusionSettings, explain as explain_score, fuse_pages, fuse_rows, score_parts
 from .highlight import highlights
 from .model import Hit, Passage, SearchResponse, citation_url
-from .patterns import squash
-from .settings import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, MAX_RANKED
+from .passages import PASSAGE_CACHE, body_key, collapse_duplicates, join_passages, keep_rows
+from .settings import DEFAULT_K, MAX_K
 from .stores.base import Candidates, Query, Store
 from .terms import DEFAULT_STOPWORDS, nfkc, tokenize
+from .validate import validate_min_confidence, validate_offset, validate_query
 
-
-
-PASSAGE_CACHE = 65536   # passages whose terms and text digest an engine keeps between questions
-
-
-def validate_query(q, k, docs, known=None) -> tuple[str, int, list[str] | None]:
-    """Check the question, k and the document filter; BadQuery says exactly what is wrong.
-
-    ``known`` (a container of document ids), when given, rejects unknown ids in ``docs``.
-    Returns (question stripped, k, unique document ids or None).
-    """
-    if not isinstance(q, str) or not q.strip():
-        raise BadQuery(f"q is required: a question or keywords, 1 to {MAX_QUERY_CHARS} characters")
-    q = q.strip()
-    if len(q) > MAX_QUERY_CHARS:
-        raise BadQuery(f"q is {len(q)} characters long; the limit is {MAX_QUERY_CHARS}")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in q) or "\x7f" in q:
-        raise BadQuery("q contains control characters")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise BadQuery(f"k must be an integer from 1 to {MAX_K}")
-    if docs is not None:
-        if not isinstance(docs, list) or not all(isinstance(d, str) for d in docs):
-            raise BadQuery("doc must be a document id or a list of document ids")
-        docs = list(dict.fromkeys(docs))
-        unknown = [d for d in docs if known is not None and d not in known]
-        if unknown:
-            raise BadQuery(f"unknown doc {unknown[0]!r}; see /api/documents for the ids")
-        docs = docs or None
-    return q, k, docs
-
-
-def validate_min_confidence(value) -> float:
-    """``min_confidence`` as a float in [0, 1]; BadQuery otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise BadQuery("min_confidence must be a number from 0 to 1")
-    return float(value)
+__all__ = ["Engine", "validate_query", "validate_min_confidence", "validate_offset", "collapse_duplicates",
+           "body_key", "join_passages", "keep_rows"]
 
 
 class Engine:
@@ -266,70 +231,3 @@ class Engine:
             return passages
         text = self.store.document(doc_id).text
         return passages[:first] + [join_passages(passages[first:last + 1], text)] + passages[last + 1:]
-
-
-def validate_offset(offset, k: int) -> int:
-    """``offset`` as an int from 0 with ``offset + k`` at most ``MAX_RANKED``; BadQuery otherwise."""
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0 or offset + k > MAX_RANKED:
-        raise BadQuery(f"offset must be an integer from 0, with offset + k at most {MAX_RANKED}")
-    return offset
-
-
-def keep_rows(cands: Candidates, keep: np.ndarray) -> Candidates:
-    """The candidates of rows where ``keep`` is true."""
-    if keep.all():
-        return cands
-    return replace(cands, ids=cands.ids[keep], cosine=cands.cosine[keep], best_sentence=cands.best_sentence[keep],
-                   bm25=cands.bm25[keep], doc_ids=[d for d, k in zip(cands.doc_ids, keep) if k],
-                   joins_previous=cands.joins_previous[keep],
-                   identifier=None if cands.identifier is None else cands.identifier[keep])
-
-
-def collapse_duplicates(cands: Candidates, store: Store, digests: dict[int, bytes] | None = None
-                        ) -> tuple[Candidates, dict[int, list[int]]]:
-    """The candidates with each repeated passage text kept once (the lowest id: the first document
-    in id order), and for each kept passage the ids of the same text elsewhere ("also in").
-
-    Texts are compared with white space squashed and case folded, so a paragraph copied into
-    several documents, or a byte-identical document, takes one place on a page of results.
-    ``digests`` (passage id -> BLAKE2b digest of ``body_key``), when given, keeps each passage's
-    digest for the next question (at most ``PASSAGE_CACHE`` of them).
-    """
-    if len(cands.ids) < 2:
-        return cands, {}
-    digests = {} if digests is None else digests
-    missing = [int(i) for i in cands.ids if int(i) not in digests]
-    if len(digests) + len(missing) > PASSAGE_CACHE:
-        digests.clear()
-    for i, passage in zip(missing, store.passages(missing)):
-        digests[i] = hashlib.blake2b(body_key(passage).encode(), digest_size=16).digest()
-    first: dict[bytes, int] = {}
-    also: dict[int, list[int]] = {}
-    keep = np.ones(len(cands.ids), dtype=bool)
-    for row, i in enumerate(cands.ids):
-        key = digests.get(int(i)) or hashlib.blake2b(body_key(store.passages([int(i)])[0]).encode(),
-                                                     digest_size=16).digest()
-        kept = first.setdefault(key, row)
-        if kept != row:
-            keep[row] = False
-            also.setdefault(int(cands.ids[kept]), []).append(int(cands.ids[row]))
-    if keep.all():
-        return cands, {}
-    return keep_rows(cands, keep), also
-
-
-def body_key(passage: Passage) -> str:
-    """The passage's text as compared for duplicates: squashed, case folded, without the heading line
-    that opens it (the same paragraph under two documents' own headings is still the same)."""
-    text = passage.text
-    first, _, rest = text.partition("\n")
-    if rest and passage.section and squash(first.lstrip("#")).startswith(passage.section[-1]):
-        text = rest
-    return squash(text).casefold()
-
-
-def join_passages(passages: list[Passage], text: str) -> Passage:
-    """Consecutive passages of one document as one span (their text and the gaps between them)."""
-    first, last = passages[0], passages[-1]
-    return Passage(first.doc_id, first.start, last.end, first.line_start, last.line_end, first.section,
-                   text[first.start:last.end])

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .encoders import CachedEncoder
-from .engine import body_key, join_passages, keep_rows
+from .passages import body_key, join_passages, keep_rows
 from .evaluate import score_question
 from .fusion import FusionSettings, fuse_rows
 from .stores.base import Candidates, Query, Store

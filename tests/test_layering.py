@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 TIERS = [
     ("search.settings", "search.errors", "search.model", "search.patterns", "search.terms", "search.access",
-     "search.keys"),
+     "search.keys", "search.validate"),
     ("search.readers", "search.sections", "search.contents", "search.nesting", "search.sentences", "search.chunk",
      "search.represent", "search.documents"),
     ("search.encoders",),
     ("search.stores",),
-    ("search.fusion", "search.highlight", "search.confidence"),
+    ("search.fusion", "search.highlight", "search.confidence", "search.passages"),
     ("search.prepare", "search.engine", "search.build"),
     ("search.service", "search.evaluate", "search.calibrate", "search.bench", "search.layout",
      "search.feedback", "search.export", "search.tune"),

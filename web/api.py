@@ -8,7 +8,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from search.engine import validate_offset, validate_query
+from search.validate import validate_offset, validate_query
 from search.export import to_csv, to_markdown
 from search.settings import MAX_OUTLINE
 from .layout import outline_of

@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from search.engine import validate_query
+from search.validate import validate_query
 from search.feedback import MAX_COMMENT_CHARS, FeedbackLog, feedback_record
 
 from .api import is_json_type, parse_k, service, utf8_text
