@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from .access import OPEN_POLICY, AccessPolicy
 from .chunk import ChunkSettings
@@ -28,9 +27,11 @@ from .documents import discover, read_source
 from .encoders import Encoder
 from .errors import BadDocument, IndexMismatch
 from .fusion import FusionSettings
+from .embed import embed_documents, embed_within_budget
+from .patterns import plural
 from .prepare import Prepared, Preparer
 from .readers import READER_VERSIONS
-from .represent import RepresentSettings, dense_text, keyword_text
+from .represent import RepresentSettings, keyword_text
 from .sections import OUTLINE_VERSION
 from .settings import DocumentLimits, Settings
 from .stores import open_writer
@@ -38,7 +39,6 @@ from .stores.base import DocumentParts, LiveVersion, StoreWriter
 from .terms import DEFAULT_STOPWORDS
 
 LARGE_DOCUMENT = 400   # passages: a document this large is embedded on its own, within its time budget
-EMBED_RUN = 64         # passages embedded at a time between checks of that budget
 KEYWORD_PARAMS = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "english", "stopwords": DEFAULT_STOPWORDS}
 
 
@@ -75,15 +75,6 @@ class BuildReport:
         return line
 
 
-def plural(n: int, noun: str) -> str:
-    """A count with its noun, singular for one.
-
-    >>> plural(1, "document"), plural(5, "document")
-    ('1 document', '5 documents')
-    """
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _reusable(live: LiveVersion, chunking: ChunkSettings, represent: RepresentSettings,
               checksum: str = "") -> LiveVersion:
     """The live version, unless it was built another way (then ``why_not`` says how)."""
@@ -110,37 +101,6 @@ def _live_fusion(live: LiveVersion) -> tuple[FusionSettings, dict | None]:
     if tuning:
         return FusionSettings.from_dict(live.manifest.get("fusion") or {}), tuning
     return FusionSettings(), None
-
-
-def _embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
-    """float32 [len(texts), dim]; a text that repeats (boilerplate, a repeated line) is encoded once."""
-    if not texts:
-        return np.zeros((0, encoder.dim), dtype=np.float32)
-    unique = list(dict.fromkeys(texts))
-    if len(unique) == len(texts):
-        return encoder.encode(texts, progress=progress)
-    row = {text: i for i, text in enumerate(unique)}
-    return encoder.encode(unique, progress=progress)[[row[t] for t in texts]]
-
-
-def _embed_reporting(encoder: Encoder, texts: list[str], report) -> np.ndarray:
-    """As ``_embed``, one batch at a time, calling ``report(texts done)`` after each. The batches are
-    the ones ``_embed``'s one call would make (each distinct text once; sentence-transformers sorts
-    by length, longest first, then cuts ``batch_size``), so every vector is bit-for-bit the same."""
-    if not texts:
-        return _embed(encoder, texts, False)
-    unique = list(dict.fromkeys(texts))
-    size = getattr(encoder, "batch_size", 32)
-    order = np.argsort([-len(t) for t in unique])
-    out = np.zeros((len(unique), encoder.dim), dtype=np.float32)
-    for a in range(0, len(unique), size):
-        rows = order[a:a + size]
-        out[rows] = encoder.encode([unique[i] for i in rows], progress=False)
-        report(min(a + size, len(unique)) * len(texts) // len(unique))
-    if len(unique) == len(texts):
-        return out
-    row = {text: i for i, text in enumerate(unique)}
-    return out[[row[t] for t in texts]]
 
 
 def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunking: ChunkSettings = ChunkSettings(),
@@ -187,8 +147,10 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
 
         large = [p for p in fresh if len(p.passages) > LARGE_DOCUMENT]
         for prepared in large:   # each within its own time budget, so one file cannot hold the build up
-            parts[prepared.document.doc_id] = _embed_within_budget(prepared, encoder, represent, limits.seconds, report)
-        parts.update(_embed_documents([p for p in fresh if len(p.passages) <= LARGE_DOCUMENT], encoder, represent,
+            parts[prepared.document.doc_id], note = embed_within_budget(prepared, encoder, represent, limits.seconds)
+            if note:
+                report.notes.append((prepared.document.doc_id, note))
+        parts.update(embed_documents([p for p in fresh if len(p.passages) <= LARGE_DOCUMENT], encoder, represent,
                                       progress, log, on_progress))
         ordered = [parts[d] for d in sorted(parts)]
         titles = {part.document.doc_id: part.document.title for part in ordered}
@@ -270,64 +232,6 @@ def _read_seeds(seeds: Path, writer: StoreWriter, live: LiveVersion, report: Bui
 def _skip(report: BuildReport, log, doc_id: str, why: str) -> None:
     report.skipped.append((doc_id, why))
     log(f"skipped {doc_id}: {why}")
-
-
-def _inputs(prepared: Prepared, represent: RepresentSettings, run: slice = slice(None)) -> tuple[list[str], list[str]]:
-    """(what the encoder reads for each passage of ``run``, the texts of their sentences in order)."""
-    passages, sentences = prepared.passages[run], prepared.sentences[run]
-    return ([dense_text(p, prepared.document.title, represent) for p in passages],
-            [p.text[a:b] for p, spans in zip(passages, sentences) for a, b in spans])
-
-
-def _embed_within_budget(prepared: Prepared, encoder: Encoder, represent: RepresentSettings, seconds: float,
-                         report: BuildReport) -> DocumentParts:
-    """A large document's vectors, a run of passages at a time, until its time budget runs out: the
-    passages embedded by then are kept and the report says how many were left out."""
-    doc, t0 = prepared.document, time.monotonic()
-    vectors, svectors, done = [], [], 0
-    while done < len(prepared.passages) and (done == 0 or time.monotonic() - t0 < seconds):
-        dense, sentences = _inputs(prepared, represent, slice(done, done + EMBED_RUN))
-        vectors.append(_embed(encoder, dense, False))
-        svectors.append(_embed(encoder, sentences, False))
-        done += len(dense)
-    if done < len(prepared.passages):
-        report.notes.append((doc.doc_id, f"only the first {done:,} of {len(prepared.passages):,} passages indexed: "
-                                         f"embedding took longer than the doc_seconds bound of {seconds:g} s"))
-    return DocumentParts(doc, prepared.passages[:done], prepared.sentences[:done],
-                         np.concatenate(vectors), np.concatenate(svectors))
-
-
-def _embed_documents(docs: list[Prepared], encoder: Encoder, represent: RepresentSettings,
-                     progress: bool, log, on_progress) -> dict[str, DocumentParts]:
-    """Embed the new and changed documents' passages and sentences, in two batches."""
-    parts: dict[str, DocumentParts] = {}
-    dense_inputs, sentence_inputs = [], []
-    for prepared in docs:
-        doc = prepared.document
-        parts[doc.doc_id] = DocumentParts(doc, prepared.passages, prepared.sentences)
-        dense, sentences = _inputs(prepared, represent)
-        dense_inputs += dense
-        sentence_inputs += sentences
-    if docs:
-        log(f"embedding {plural(len(dense_inputs), 'passage')} and {plural(len(sentence_inputs), 'sentence')} "
-            f"of {plural(len(docs), 'document')}")
-    if on_progress:   # one bar over passages and sentences, counted in passages
-        on_progress("passages", 0, len(dense_inputs))
-        total, both = len(dense_inputs), len(dense_inputs) + len(sentence_inputs)
-        vectors = _embed_reporting(encoder, dense_inputs, lambda n: on_progress("passages", n * total // both, total))
-        svectors = _embed_reporting(encoder, sentence_inputs,
-                                    lambda n: on_progress("passages", (len(dense_inputs) + n) * total // both, total))
-    else:
-        vectors = _embed(encoder, dense_inputs, progress)
-        svectors = _embed(encoder, sentence_inputs, progress)
-    if on_progress:
-        on_progress("passages", len(dense_inputs), len(dense_inputs))
-    pv = sv = 0
-    for part in parts.values():
-        n, m = len(part.passages), sum(len(s) for s in part.sentences)
-        part.vectors, part.sentence_vectors = vectors[pv:pv + n], svectors[sv:sv + m]
-        pv, sv = pv + n, sv + m
-    return parts
 
 
 def _check_version(store, encoder: Encoder, version: str) -> None:

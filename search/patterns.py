@@ -92,3 +92,12 @@ def is_dateline(squashed: str, max_words: int = 3) -> bool:
     words = [w.strip("-–—()[]'\".") for w in rest.split()]
     words = [w for w in words if w and not _WEEKDAY_WORD.match(w)]
     return len(words) <= max_words and all(w[:1].isupper() or w[:1].isdigit() for w in words)
+
+
+def plural(n: int, noun: str) -> str:
+    """A count with its noun, singular for one.
+
+    >>> plural(1, "document"), plural(5, "document")
+    ('1 document', '5 documents')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,7 +1,8 @@
 """The build's progress: embedding batch by batch gives the vectors one call gives, and reports as it goes."""
 import numpy as np
 
-from search.build import _embed, _embed_reporting, build_index
+from search.build import build_index
+from search.embed import embed as _embed, embed_reporting as _embed_reporting
 
 
 class RecordingEncoder:

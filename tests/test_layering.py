@@ -21,7 +21,7 @@ TIERS = [
     ("search.encoders",),
     ("search.stores",),
     ("search.fusion", "search.highlight", "search.confidence", "search.passages"),
-    ("search.prepare", "search.engine", "search.build"),
+    ("search.prepare", "search.embed", "search.engine", "search.build"),
     ("search.service", "search.evaluate", "search.calibrate", "search.bench", "search.layout",
      "search.feedback", "search.export", "search.tune"),
     ("search.cli", "search.__main__", "web", "search.cli_keys", "search.commands"),
