@@ -58,9 +58,16 @@ class AccessPolicy:
     def groups_of(self, doc_id: str) -> tuple[str, ...] | str:
         """"public", or the groups that may read ``doc_id`` (() for no one)."""
         for pattern, groups in self.rules:
-            if fnmatch.fnmatchcase(doc_id, pattern):
+            if doc_id == pattern or fnmatch.fnmatchcase(doc_id, pattern):   # "Budget [DRAFT].txt" names itself
                 return groups
         return PUBLIC if self.default == PUBLIC else ()
+
+    def unmatched(self, doc_ids: Iterable[str]) -> list[str]:
+        """The rules' ``match`` patterns that name none of ``doc_ids`` (a typo would leave documents
+        to the default without a word)."""
+        ids = list(doc_ids)
+        return [pattern for pattern, _ in self.rules
+                if not any(d == pattern or fnmatch.fnmatchcase(d, pattern) for d in ids)]
 
     def record(self, doc_ids: Iterable[str]) -> dict:
         """What a build writes into the manifest: ``{"default": ..., "documents": {id: "public" | [groups]}}``."""

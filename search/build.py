@@ -138,7 +138,11 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
         if not fresh and not parts:
             raise BadDocument(f"no usable documents in {seeds}; nothing was changed")
         report.documents = len(fresh) + len(parts)
-        recorded = (access or OPEN_POLICY).record([p.document.doc_id for p in fresh] + list(parts))
+        doc_ids = [p.document.doc_id for p in fresh] + list(parts)
+        recorded = (access or OPEN_POLICY).record(doc_ids)
+        for pattern in (access or OPEN_POLICY).unmatched(doc_ids):
+            log(f"warning: the access rule match = {pattern!r} names no document; those it was meant for "
+                f"follow the policy's default ({(access or OPEN_POLICY).default})")
         if not fresh and not report.removed and _same_settings(live, fusion, recorded, tuning):
             report.version = live.version
             report.passages = live.passages

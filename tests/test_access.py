@@ -408,7 +408,10 @@ def test_proxy_headers_are_believed_only_from_the_proxy(proxied):
     assert listed(client, "192.168.1.9", user)[0] == 401            # not the proxy: the headers mean nothing
     assert listed(client, "10.0.0.7", {"X-Forwarded-Groups": "hr"})[0] == 401   # no user named
     assert listed(client, "192.168.1.9", as_key(secret)) == (200, READS["board"])  # tools still use keys
-    assert listed(client, "10.0.0.7", {**user, **as_key("sk-bad")}) == (200, READS["hr"])
+    assert listed(client, "10.0.0.7", {**user, **as_key("sk-bad")})[0] == 401   # a wrong key is refused in every mode
+    assert listed(client, "10.0.0.7", {**user, **as_key(secret)}) == (200, READS["board"])   # a key decides
+    # "*" (every group) is for keys made here: from the proxy it is no group at all
+    assert listed(client, "10.0.0.7", {**user, "X-Forwarded-Groups": "*"}) == (200, PUBLIC_DOCS)
     page = client.get("/", environ_base={"REMOTE_ADDR": "192.168.1.9"})
     assert page.status_code == 401 and "organisation" in page.get_data(as_text=True)
 
@@ -502,3 +505,27 @@ def test_serve_refuses_wrong_access_settings_before_loading_the_model(monkeypatc
     monkeypatch.setattr(cli, "load_embedder", lambda settings: pytest.fail("the model was loaded"))
     assert cli.main(["serve", "--port", "1"]) == 3
     assert "SEARCH_TRUSTED_PROXIES" in capsys.readouterr().err
+
+
+def test_a_rule_naming_a_file_with_brackets_matches_it_and_a_rule_matching_nothing_is_reported(tmp_path, fake_embedder):
+    seeds = tmp_path / "seeds"
+    (seeds / "drafts").mkdir(parents=True)
+    (seeds / "drafts" / "Budget [DRAFT].txt").write_text("Budget\n\nThe secret budget cuts forty posts.\n")
+    (seeds / "notes.txt").write_text("Notes\n\nThe library opens at nine.\n")
+    policy = parse_policy('default = "public"\n[[rule]]\nmatch = "drafts/Budget [DRAFT].txt"\ngroups = ["finance"]\n'
+                          '[[rule]]\nmatch = "HR/*"\ngroups = ["hr"]\n')
+    said = []
+    build_index(seeds, tmp_path / "index", fake_embedder, progress=False, log=said.append, access=policy)
+    manifest = json.loads(next((tmp_path / "index").glob("v-*/manifest.json")).read_text())
+    assert manifest["access"]["documents"]["drafts/Budget [DRAFT].txt"] == ["finance"]
+    assert [line for line in said if "names no document" in line] == [
+        "warning: the access rule match = 'HR/*' names no document; those it was meant for follow the policy's "
+        "default (public)"]
+
+
+def test_metrics_answer_only_callers_who_may_read_every_document(keyed):
+    client, secrets, _ = keyed
+    assert_error(client.get("/metrics", headers=as_key(secrets["public"])), 403, "every document")
+    assert_error(client.get("/metrics", headers=as_key(secrets["hr"])), 403, "every document")
+    full = client.get("/metrics", headers=as_key(secrets["full"]))
+    assert full.status_code == 200 and "search_index_documents" in full.get_data(as_text=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g, render_template, request
 
-from search.access import CLOSED_POLICY, AccessError, WatchedFile, load_policy, readable
+from search.access import CLOSED_POLICY, AccessError, WatchedFile, load_policy, readable, valid_group
 from search.keys import find_key, read_keys
 
 from .errors import error_response
@@ -66,15 +66,16 @@ class Access:
 
     def identify(self) -> Caller | None:
         """The caller of the current request; None when unknown (no credentials, or wrong ones)."""
+        if "Authorization" in request.headers:      # a key, right or wrong, decides in every mode
+            scheme, _, given = request.headers["Authorization"].partition(" ")
+            key = find_key(self.keys.get(), given.strip()) if scheme.lower() == "bearer" and self.keys else None
+            return Caller(f"key:{key.name}", frozenset(key.groups)) if key else None
         if self.mode == "proxy" and self._from_proxy():
             user = request.headers.get(self.user_header, "").strip()
-            if user:
+            if user:   # the proxy's groups are names only: "*" (every group) is for keys made here
                 groups = request.headers.get(self.groups_header, "")
-                return Caller(f"user:{user[:MAX_NAME]}", frozenset(p.strip() for p in groups.split(",") if p.strip()))
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and self.keys is not None:
-            key = find_key(self.keys.get(), given.strip())
-            return Caller(f"key:{key.name}", frozenset(key.groups)) if key else None
+                return Caller(f"user:{user[:MAX_NAME]}", frozenset(p.strip() for p in groups.split(",")
+                                                                    if valid_group(p.strip())))
         return ANONYMOUS if self.mode == "open" else None
 
     def _from_proxy(self) -> bool:

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, g, request
+from flask import Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from .caller import allowed_docs, caller
+
+from search.access import EVERY_GROUP
 from search.errors import SearchError
 
 SEARCH_ROUTES = frozenset({"/api/search", "/api/similar", "/", "/similar"})
@@ -123,5 +126,17 @@ def init_app(app, service) -> Metrics:
         if g.pop("metrics_in_flight", False):
             metrics.in_flight.dec()
 
-    app.add_url_rule("/metrics", "metrics", metrics.render, methods=["GET"])
+    def _metrics():
+        """The metrics, for callers who may read every document or hold a full key (groups ``*``): the
+        counts cover the whole index."""
+        try:
+            restricted = EVERY_GROUP not in caller().groups and allowed_docs() is not None
+        except SearchError:   # no usable index yet: its counts are not there to give away
+            restricted = False
+        if restricted:
+            return jsonify({"error": {"status": 403, "message": "the metrics count every document: ask with a key "
+                                                                "that may read them all (groups *)"}}), 403
+        return metrics.render()
+
+    app.add_url_rule("/metrics", "metrics", _metrics, methods=["GET"])
     return metrics
