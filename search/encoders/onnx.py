@@ -38,10 +38,10 @@ def export_onnx(model: ModelFiles, cache: Path, precision: str = "fp32") -> tupl
         raise SearchError(f"unknown precision {precision!r}; SEARCH_PRECISION must be one of: {', '.join(PRECISIONS)}")
     file_name = PRECISIONS[precision]
     target = Path(cache) / f"{model.slug}-onnx-{precision}"
-    if (target / "export.json").is_file():
+    if export_intact(target, file_name, model):
         return target, file_name
     with cache_lock(cache, target.name):
-        if (target / "export.json").is_file():
+        if export_intact(target, file_name, model):
             return target, file_name
         work = Path(cache) / f".{target.name}.tmp"
         shutil.rmtree(work, ignore_errors=True)
@@ -56,6 +56,17 @@ def export_onnx(model: ModelFiles, cache: Path, precision: str = "fp32") -> tupl
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return target, file_name
+
+
+def export_intact(folder: Path, file_name: str, model: ModelFiles) -> bool:
+    """Whether an exported folder is whole: its ``export.json`` reads, names this model's weights, and
+    its ONNX file has the SHA-256 recorded there (a damaged cache entry is exported again)."""
+    try:
+        record = export_record(folder)
+        return (record.get("weights_sha256") == model.sha256 and record.get("file") == file_name
+                and record.get("onnx_sha256") == file_sha256(folder / file_name))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _export(folder: Path, precision: str) -> None:

