@@ -115,7 +115,11 @@ def test_metrics_parse_and_count_by_route_and_status(client, tiny_service):
     client.get("/api/search", query_string={"q": "payment"})   # a query-cache hit
     client.get("/api/search", query_string={"q": ""})
     client.get("/doc/alpha.txt")
+    for n in range(5):   # made-up methods: one "other" series, not one each
+        client.open("/nowhere", method=f"M{n}XYZ")
     families = metrics(client)
+    methods = {s.labels["method"] for s in families["search_http_requests"].samples}
+    assert "other" in methods and not any(m.startswith("M") for m in methods)
     requests = {(s.labels["route"], s.labels["status"]): s.value
                 for s in families["search_http_requests"].samples if s.name.endswith("_total")}
     assert requests[("/api/search", "200")] == 2 and requests[("/api/search", "400")] == 1

@@ -31,6 +31,8 @@ from search.errors import SearchError
 
 SEARCH_ROUTES = frozenset({"/api/search", "/api/similar", "/", "/similar"})
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+
 
 class ServiceCollector:
     """Reads the service at scrape time: the query cache and the index served."""
@@ -113,7 +115,8 @@ def init_app(app, service) -> Metrics:
     @app.after_request
     def _count(response):
         name = route()
-        metrics.requests.labels(name, request.method, str(response.status_code)).inc()
+        method = request.method if request.method in METHODS else "other"   # a bounded set of label values
+        metrics.requests.labels(name, method, str(response.status_code)).inc()
         metrics.latency.labels(name).observe(time.perf_counter() - g.get("metrics_t0", time.perf_counter()))
         if response.status_code == 429:
             metrics.refusals.labels("rate_limit").inc()
