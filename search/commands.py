@@ -8,13 +8,14 @@ Registered in ``cli.py`` by ``add_commands``; thin adapters over ``feedback.py``
 """
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
 import time
 from pathlib import Path
 
-from .errors import IndexMissing
+from .errors import IndexMissing, SearchError
 
 
 def _settings(args):
@@ -46,7 +47,10 @@ def cmd_feedback_export(args) -> int:
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    try:
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    except OSError as exc:
+        raise SearchError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def cmd_feedback_report(args) -> int:
@@ -105,6 +109,13 @@ def cmd_tune(args) -> int:
     return 0
 
 
+def _folds(value: str) -> int:
+    """``--folds``: a whole number of at least 2; argparse reports anything else as a usage error."""
+    if not value.strip().isdigit() or int(value) < 2:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 2, not {value!r}")
+    return int(value)
+
+
 def add_commands(sub, paths, read_questions, make_settings) -> None:
     """Add ``feedback`` and ``tune`` to the CLI's subparsers. From the CLI: ``paths(parser, seeds=...)`` adds
     --seeds/--index, ``read_questions(path)`` checks a judged question file, ``make_settings(args)``."""
@@ -123,7 +134,7 @@ def add_commands(sub, paths, read_questions, make_settings) -> None:
                                     "publishes them only when held-out nDCG@10 improves")
     t.add_argument("questions", help="judged questions, dev.jsonl format (e.g. from `feedback export`)")
     paths(t)
-    t.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    t.add_argument("--folds", type=_folds, default=5, help="cross-validation folds, 2 or more (default 5)")
     t.add_argument("--min-gain", type=float, default=0.005,
                    help="held-out nDCG@10 the fitted settings must gain to be published (default 0.005: less is noise)")
     t.add_argument("--reset", action="store_true", help="publish the default fusion settings instead")

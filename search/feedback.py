@@ -80,7 +80,7 @@ class FeedbackLog:
                         row = json.loads(line)
                     except ValueError:
                         continue
-                    if isinstance(row, dict) and {"q", "doc", "start", "end", "helpful"} <= set(row):
+                    if _well_formed(row):
                         rows.append(row)
         return rows
 
@@ -89,6 +89,16 @@ class FeedbackLog:
         rows = self.read()
         helpful = sum(1 for r in rows if r["helpful"] is True)
         return {"helpful": helpful, "not_helpful": len(rows) - helpful}
+
+
+def _well_formed(row) -> bool:
+    """A kept judgement as this module writes it: text fields as text, offsets as whole numbers,
+    ``helpful`` true or false (a hand-edited or foreign line that is not is left out)."""
+    if not isinstance(row, dict):
+        return False
+    texts = all(isinstance(row.get(k), str) for k in ("q", "doc")) and isinstance(row.get("text", ""), str)
+    offsets = all(isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in ("start", "end"))
+    return texts and offsets and isinstance(row.get("helpful"), bool)
 
 
 def _append_whole(fd: int, line: bytes) -> None:
@@ -157,7 +167,7 @@ def export_questions(rows: list[dict], texts: dict[str, str]) -> tuple[list[dict
     for n, entry in enumerate(judged(rows), start=1):
         gold = []
         for r in entry["helpful"]:
-            if r["text"] and r["text"] in texts.get(r["doc"], ""):
+            if r.get("text") and r["text"] in texts.get(r["doc"], ""):
                 gold.append({"file": r["doc"], "quote": r["text"], "grade": 2, "section": r.get("section") or []})
             else:
                 dropped += 1

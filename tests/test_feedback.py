@@ -134,6 +134,26 @@ def test_a_torn_last_line_is_skipped_when_read(tmp_path):
     assert [r["q"] for r in log.read()] == ["a"]
 
 
+@pytest.mark.parametrize("bad", [{"q": None}, {"q": 3}, {"doc": ["d"]}, {"start": "0"}, {"end": 1.5},
+                                 {"helpful": "yes"}, {"start": True}, {"text": None}])
+def test_a_kept_line_of_the_wrong_shape_is_left_out_and_export_and_report_go_on(tmp_path, bad):
+    from search.feedback import report
+
+    log = FeedbackLog(tmp_path)
+    log.folder.mkdir(parents=True)
+    good = {"q": "a", "doc": "d", "start": 0, "end": 1, "helpful": True, "text": "t"}
+    (log.folder / "feedback-2026-01.jsonl").write_text(json.dumps({**good, **bad}) + "\n" + json.dumps(good) + "\n")
+    rows = log.read()
+    assert rows == [good]
+    assert report(rows) and export_questions(rows, {"d": "t"})[0]
+
+
+def test_tune_refuses_fewer_than_two_folds(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["tune", "questions.jsonl", "--folds", "1"])
+    assert "--folds: must be a whole number of at least 2" in capsys.readouterr().err
+
+
 def test_feedback_survives_a_rebuild(client, tiny_service, tiny_seeds, fake_embedder):
     from search.build import build_index
 
