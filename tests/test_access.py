@@ -416,6 +416,13 @@ def test_proxy_headers_are_believed_only_from_the_proxy(proxied):
     assert page.status_code == 401 and "organisation" in page.get_data(as_text=True)
 
 
+def test_proxy_headers_written_in_utf8_are_read_as_utf8():
+    from web.caller import _utf8   # WSGI hands header bytes over as Latin-1
+
+    assert _utf8("финансы, ñandú".encode().decode("latin-1")) == "финансы, ñandú"
+    assert _utf8("hr, finance") == "hr, finance" and _utf8("caf\u00e9") == "caf\u00e9"   # not UTF-8: as it came
+
+
 def test_open_mode_shows_anonymous_callers_public_documents_and_keys_add_groups(access_seeds, access_index,
                                                                               fake_embedder, make_settings, tmp_path):
     keys = tmp_path / "keys.json"

@@ -71,9 +71,9 @@ class Access:
             key = find_key(self.keys.get(), given.strip()) if scheme.lower() == "bearer" and self.keys else None
             return Caller(f"key:{key.name}", frozenset(key.groups)) if key else None
         if self.mode == "proxy" and self._from_proxy():
-            user = request.headers.get(self.user_header, "").strip()
+            user = _utf8(request.headers.get(self.user_header, "")).strip()
             if user:   # the proxy's groups are names only: "*" (every group) is for keys made here
-                groups = request.headers.get(self.groups_header, "")
+                groups = _utf8(request.headers.get(self.groups_header, ""))
                 return Caller(f"user:{user[:MAX_NAME]}", frozenset(p.strip() for p in groups.split(",")
                                                                     if valid_group(p.strip())))
         return ANONYMOUS if self.mode == "open" else None
@@ -102,6 +102,15 @@ class Access:
             self._cache[key] = value
             while len(self._cache) > 256:
                 self._cache.popitem(last=False)
+        return value
+
+
+def _utf8(value: str) -> str:
+    """A header as the proxy wrote it: WSGI hands over its bytes as Latin-1; UTF-8 names ("финансы") are
+    read back as UTF-8, anything else is left as it came."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
         return value
 
 
