@@ -179,8 +179,8 @@ class Engine:
             return SearchResponse(source.text, k, round((time.perf_counter() - t0) * 1000, 2), self.store.version, [])
         near = self._paragraph(ids)
         cands = self.store.candidates(Query(vector, [], scope), max(self.fusion.candidates, 4 * k) + len(near))
-        body = body_key(source)
-        keep = np.array([int(i) not in near and body_key(p) != body
+        own = {body_key(source)} | {body_key(p) for p in self.store.passages(ids)}   # its text, whole and in pieces
+        keep = np.array([int(i) not in near and body_key(p) not in own
                          for i, p in zip(cands.ids, self.store.passages(cands.ids))], dtype=bool)
         cands, also = collapse_duplicates(keep_rows(cands, keep), self.store, self._bodies)
         hits = self._hits(cands, also, fuse_rows(cands, k, self.fusion), 0, vector, [], set(), False)

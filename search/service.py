@@ -46,7 +46,7 @@ class SearchService:
                 engine = Engine(open_store(self.settings, self.embedder), self.encoder)
             except (IndexMissing, IndexMismatch) as exc:
                 if self._engine is not None:
-                    log.error("index unusable, answering 503 until it is rebuilt: %s", exc)
+                    log.error("index unavailable, answering 503 until it is back: %s", exc)
                 self._engine, self._error = None, type(exc)(self._public(str(exc)))
                 return True
             except Exception as exc:  # any other damage must not take the service down

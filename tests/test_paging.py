@@ -177,3 +177,23 @@ def test_pages_read_one_ranking_even_where_one_documents_share_binds():
     assert sorted(rows) == list(range(n))                          # every passage once: nothing skipped or repeated
     for offset, k in [(5, 10), (5, 5), (10, 10), (3, 17)]:
         assert fuse_pages(cands, offset + k, settings, 10)[offset:] == whole[offset:offset + k]
+
+
+def test_similar_leaves_out_every_copy_of_a_joined_passages_text(tmp_path, fake_embedder):
+    from search.build import build_index
+    from search.encoders import CachedEncoder
+    from search.engine import Engine
+    from search.stores.folder import FolderStore
+
+    words = "harbour ferry timetable winter service council review passengers".split()
+    paragraph = " ".join(f"The {words[i % 8]} report {i} found the {words[(i * 3) % 8]} changed." for i in range(90))
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in ("a.txt", "copy.txt"):   # byte-identical documents: one paragraph cut into joined passages
+        (seeds / name).write_text(f"Ferries\n\n{paragraph}\n\nOther matters\n\nThe library opens at nine.\n")
+    build_index(seeds, tmp_path / "index", fake_embedder, progress=False, log=lambda m: None)
+    engine = Engine(FolderStore.open(tmp_path / "index", fake_embedder), CachedEncoder(fake_embedder))
+    joined = next(h for h in engine.search("harbour ferry timetable report", k=10).results if h.joined)
+    text = joined.passage.text
+    for hit in engine.similar(joined.passage.doc_id, joined.passage.start, joined.passage.end, k=10).results:
+        assert hit.passage.text not in text and text not in hit.passage.text, hit.passage
