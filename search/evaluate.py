@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import math
 from pathlib import Path
 
 from .encoders import CachedEncoder, load_encoder
 from .engine import Engine
+from .errors import SearchError
 from .patterns import squash
 from .settings import Settings
 from .stores import open_store
@@ -96,8 +98,14 @@ def evaluate(engine: Engine, questions: list[dict], k: int = 10, texts: dict[str
     """The report: {"all": {...}, "<kind>": {...}} with the metrics of score.py."""
     store = engine.store
     texts = texts or {d: store.document(d).text for d in store.document_ids()}
+    usable = [q for q in questions if all(g["quote"] in texts.get(g["file"], "") for g in q["gold"])]
+    if len(usable) < len(questions):   # judged before an edit: the quote is no longer in its document
+        logging.getLogger(__name__).warning("%d of %d questions left out: a quote is not in the indexed documents",
+                                            len(questions) - len(usable), len(questions))
+    if questions and not usable:
+        raise SearchError("none of the questions' quotes is in the indexed documents: nothing to measure")
     rows = []
-    for q in questions:
+    for q in usable:
         response = engine.search(q["query"], k)
         row = score_question(q, [h.to_json() for h in response.results], texts, k)  # the API's JSON
         row["kind"] = q.get("kind", "all")

@@ -62,3 +62,19 @@ def test_in_process_eval_agrees_with_score_py(real_server, real_index, real_embe
             if key != "http_p50_ms":
                 assert ours[kind][key] == pytest.approx(value, abs=1e-4), (kind, key)
     assert ours["all"]["offset_errors"] == 0
+
+
+def test_questions_whose_quotes_left_their_documents_are_left_out_not_a_crash(tiny_service, caplog):
+    from search.errors import SearchError
+    from search.evaluate import evaluate
+
+    engine = tiny_service.engine()
+    doc = sorted(engine.document_ids)[0]
+    quote = engine.store.document(doc).text[:40]
+    good = {"query": "payment", "gold": [{"file": doc, "quote": quote, "grade": 2}]}
+    stale = {"query": "payment", "gold": [{"file": doc, "quote": "this text was edited away", "grade": 2}]}
+    gone = {"query": "payment", "gold": [{"file": "no/such.txt", "quote": quote, "grade": 2}]}
+    assert evaluate(engine, [good, stale, gone])["all"]["n"] == 1
+    assert "2 of 3 questions left out" in caplog.text
+    with pytest.raises(SearchError, match="nothing to measure"):
+        evaluate(engine, [stale])

@@ -83,7 +83,7 @@ def openapi_spec() -> dict:
                 "responses": {"200": {"description": "the search answer's shape, without the passage itself",
                                       "content": {"application/json": {"schema": {
                                           "$ref": "#/components/schemas/SearchAnswer"}}}},
-                              "400": _error(), "429": _error(), "503": _error()}}},
+                              "400": _error(), "401": _error(), "429": _error(), "503": _error()}}},
             "/api/feedback": {"post": {
                 "summary": "Say whether a result helped", "operationId": "feedback",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -96,7 +96,8 @@ def openapi_spec() -> dict:
                     "type": "object", "required": ["recorded"], "properties": {
                         "recorded": {"type": "boolean"}, "helpful": {"type": "boolean"},
                         "index_version": {"type": "string"}, "citation": {"type": "object"}}}}}},
-                              "400": _error(), "413": _error(), "415": _error(), "429": _error(), "503": _error()}}},
+                              "400": _error(), "401": _error(), "413": _error(), "415": _error(), "429": _error(),
+                              "503": _error()}}},
             "/api/openapi.json": {"get": {"summary": "This description", "operationId": "openapi",
                                           "responses": {"200": {"description": "OpenAPI 3 document"}}}},
         },

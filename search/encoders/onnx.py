@@ -31,8 +31,9 @@ BATCH_SIZE = 32   # texts per forward pass in a build; measured in the README's 
 def export_onnx(model: ModelFiles, cache: Path, precision: str = "fp32") -> tuple[Path, str]:
     """(folder, ONNX file name inside it) for ``model`` at ``precision``, exporting it the first time.
 
-    Raises ``SearchError`` for an unknown precision; whatever Optimum raises when the export fails
-    (the cache is then left without the folder, and the next start tries again).
+    Raises ``SearchError`` for an unknown precision and for a cache that cannot be written (read-only,
+    full); whatever Optimum raises when the export fails (the cache is then left without the folder,
+    and the next start tries again). A damaged export (``export_intact``) is made again.
     """
     if precision not in PRECISIONS:
         raise SearchError(f"unknown precision {precision!r}; SEARCH_PRECISION must be one of: {', '.join(PRECISIONS)}")
@@ -40,6 +41,15 @@ def export_onnx(model: ModelFiles, cache: Path, precision: str = "fp32") -> tupl
     target = Path(cache) / f"{model.slug}-onnx-{precision}"
     if export_intact(target, file_name, model):
         return target, file_name
+    try:
+        return _export_locked(model, cache, target, file_name, precision)
+    except OSError as exc:   # a read-only or full cache: say which folder, not a traceback
+        raise SearchError(f"the model cache {cache} cannot take the ONNX export ({exc.strerror or exc}); set "
+                          f"SEARCH_MODEL_CACHE to a writable folder, or SEARCH_BACKEND=torch") from None
+
+
+def _export_locked(model: ModelFiles, cache: Path, target: Path, file_name: str, precision: str) -> tuple[Path, str]:
+    """The export into ``target``, made once under the cache entry's lock."""
     with cache_lock(cache, target.name):
         if export_intact(target, file_name, model):
             return target, file_name

@@ -158,3 +158,18 @@ def test_a_damaged_onnx_export_is_not_taken_as_whole(tmp_path):
     (folder / "export.json").write_text("{not json")                            # a damaged record
     assert not export_intact(folder, "onnx/model.onnx", model)
     assert not export_intact(tmp_path / "missing", "onnx/model.onnx", model)
+
+
+def test_a_cache_that_cannot_be_written_is_one_clear_error(tmp_path, monkeypatch):
+    import errno
+    from types import SimpleNamespace
+
+    from search.encoders import onnx
+
+    def read_only(cache, name):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(onnx, "cache_lock", read_only)
+    model = SimpleNamespace(sha256="ab" * 32, slug="m-ab", name="m", folder=tmp_path)
+    with pytest.raises(SearchError, match="cannot take the ONNX export .Read-only file system.; set SEARCH_MODEL_CACHE"):
+        onnx.export_onnx(model, tmp_path / "cache")

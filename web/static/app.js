@@ -63,13 +63,18 @@ function showCitedPassage() {
 // Helpful / Not helpful: kept in place through the API; without this script the form posts to /feedback.
 function setUpFeedback() {
   document.querySelectorAll("form.feedback").forEach((form) => {
+    // the button pressed: event.submitter, or the last one clicked where a browser lacks it
+    form.addEventListener("click", (event) => {
+      if (event.target.name === "helpful") form.dataset.pressed = event.target.value;
+    });
     form.addEventListener("submit", async (event) => {
+      const pressed = event.submitter ? event.submitter.value : form.dataset.pressed;
+      if (pressed !== "1" && pressed !== "0") return;   // not known here: the plain form post decides
       event.preventDefault();
-      const button = event.submitter;
       const status = form.querySelector(".feedback-status");
       const data = new FormData(form);
       const body = {q: data.get("q"), doc: data.get("doc"), start: Number(data.get("start")),
-                    end: Number(data.get("end")), helpful: button ? button.value === "1" : true};
+                    end: Number(data.get("end")), helpful: pressed === "1"};
       form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
       try {
         const response = await fetch("/api/feedback", {method: "POST", headers: {"Content-Type": "application/json"},
