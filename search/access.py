@@ -189,6 +189,7 @@ class WatchedFile(Generic[T]):
         self._stamp = self._stat()
         self._value = parse(self.path)
         self.generation = 0     # counts changes: a cache keyed by it never serves an old file's answer
+        self.problem = ""       # why the file now in place could not be read ("" when it was)
 
     def _stat(self):
         try:
@@ -204,10 +205,10 @@ class WatchedFile(Generic[T]):
         with self._lock:
             if stamp != self._stamp:
                 try:
-                    value = self._parse(self.path)
+                    value, self.problem = self._parse(self.path), ""
                 except AccessError as exc:
                     log.error("%s; refusing what it would allow until it is fixed", exc)
-                    value = self._fallback
+                    value, self.problem = self._fallback, str(exc)
                 self._value, self._stamp = value, stamp
                 self.generation += 1
         return self._value

@@ -337,8 +337,11 @@ def test_the_policy_file_tightens_at_once_and_a_broken_one_closes_everything(key
     assert ids() == PUBLIC_DOCS
     policy.write_text(POLICY.replace('default = "public"', 'default = "publik"'))
     assert ids() == set()
+    health = client.get("/api/health", headers=as_key(secrets["hr"])).get_json()
+    assert "default must be" in health["access_policy"] and "no document is readable" in health["access_policy"]
     policy.write_text('default = "public"\n')      # looser than the index's record: the record still holds
     assert ids() == READS["hr"]
+    assert "access_policy" not in client.get("/api/health", headers=as_key(secrets["hr"])).get_json()
 
 
 def test_one_audit_line_per_request_names_the_caller_never_the_question(keyed, caplog):

@@ -179,6 +179,10 @@ def health():
         allowed = current_app.extensions["access"].allowed(engine, caller().groups)   # unknown callers: anonymous
         if allowed is not None:   # the counts of what this caller may read, nothing more
             info.update(documents=len(allowed), passages=sum(len(engine.store.passage_ids(d)) for d in allowed))
+        policy = current_app.extensions["access"].policy
+        if policy is not None and policy.get() is not None and policy.problem:   # closed until it is fixed
+            problem = policy.problem.replace(str(policy.path), policy.path.name)   # no server paths to callers
+            info["access_policy"] = f"unreadable, so no document is readable: {printable(problem)}"
         return jsonify(info)
     # The health fields, and the error shape every error carries (API.md).
     return jsonify({**info, "error": {"status": 503, "message": printable(info.get("message", "no usable index"))}}), 503

