@@ -98,7 +98,10 @@ BUILD_AND_MEASURE = textwrap.dedent("""
     store = FolderStore.open(index, FakeEncoder())
     passages = store.all_passages()
     depth = max((len(h.path) for d in store.document_ids() for h in store.document(d).outline), default=0)
-    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    # this process's own peak (VmHWM starts afresh at exec; ru_maxrss would count the forking parent's
+    # pages) and the largest worker's
+    own_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    peak_kb = max(own_kb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "longest": max(len(p.text) for p in passages),
                       "depth": depth, "added": report.added, "skipped": report.skipped}))
 """)
