@@ -192,7 +192,13 @@ def scale_point(n: int, rounds: int = 2, seed: int = 0) -> dict:
 
 
 def scale_in_subprocess(n: int, rounds: int) -> dict:
-    code = f"import json; from search.bench.scale import scale_point; print(json.dumps(scale_point({n}, rounds={rounds})))"
+    return point_in_subprocess("search.bench.scale", "scale_point", n, rounds)
+
+
+def point_in_subprocess(module: str, function: str, n: int, rounds: int) -> dict:
+    """``module.function(n, rounds=rounds)`` run in a fresh process (its peak memory its own): the
+    JSON it returns, or ``{"passages": n, "error": last line of stderr}`` when it fails."""
+    code = f"import json; from {module} import {function}; print(json.dumps({function}({n}, rounds={rounds})))"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     if run.returncode != 0:
         return {"passages": n, "error": (run.stderr.strip().splitlines() or ["failed"])[-1]}

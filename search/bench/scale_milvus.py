@@ -11,17 +11,15 @@ its own. Needs ``requirements-milvus.txt``.
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ..settings import ROOT, Settings
-from .scale import RECALL_QUERIES, FixedEncoder, exact_top_k, recall_at_k, synthetic_texts, synthetic_vectors
+from ..settings import Settings
+from .scale import (RECALL_QUERIES, FixedEncoder, exact_top_k, point_in_subprocess, recall_at_k, synthetic_texts,
+                    synthetic_vectors)
 from .tools import bench_questions, percentiles
 
 MILVUS_SIZES = (100_000,)
@@ -129,12 +127,7 @@ def milvus_installed() -> bool:
 
 
 def milvus_in_subprocess(n: int, rounds: int) -> dict:
-    code = (f"import json; from search.bench.scale_milvus import milvus_point; "
-            f"print(json.dumps(milvus_point({n}, rounds={rounds})))")
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    if run.returncode != 0:
-        return {"passages": n, "error": (run.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return point_in_subprocess("search.bench.scale_milvus", "milvus_point", n, rounds)
 
 
 def format_milvus(points: list[dict]) -> list[str]:
