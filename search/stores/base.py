@@ -134,3 +134,20 @@ class StoreWriter(Protocol):
 
     def discard(self, version: str) -> None:
         """Remove a written version that will not be published."""
+
+
+def version_manifest(manifest: dict, format_version: int, parts: Sequence[DocumentParts], sentences: int,
+                     dense_index: str, **store_fields) -> dict:
+    """A written version's manifest, as every store records it: the build's ``manifest``, the store's
+    format and fields (``store_fields``), counts, the dense index kind and each document's summary."""
+    return {
+        "format_version": format_version,
+        **manifest,
+        **store_fields,
+        "passages": sum(len(part.passages) for part in parts),
+        "sentences": sentences,
+        "dense_index": dense_index,
+        "documents": {part.document.doc_id: {"fingerprint": part.document.fingerprint, "title": part.document.title,
+                                             "passages": len(part.passages), "chars": len(part.document.text)}
+                      for part in parts},
+    }

@@ -16,7 +16,7 @@ import numpy as np
 
 from ...errors import REBUILD_HINT, IndexMismatch, IndexMissing, SearchError
 from ...model import Document, Passage
-from ..base import Candidates, DocumentParts, LiveVersion, Query
+from ..base import Candidates, DocumentParts, LiveVersion, Query, version_manifest
 from . import versions
 from .dense import build_dense, choose_kind, load_dense, save_dense, search_dense, stored_vectors
 from .keyword import KeywordIndex, build_keyword, load_keyword, save_keyword
@@ -271,15 +271,6 @@ def _write_folder(tmp: Path, parts: Sequence[DocumentParts], manifest: dict, key
     (tmp / "keyword").mkdir()
     keyword = manifest["keyword"]
     save_keyword(build_keyword(keyword_texts, keyword["stopwords"]), tmp / "keyword")
-    manifest = {
-        "format_version": versions.FORMAT_VERSION,
-        **manifest,
-        "passages": len(passages),
-        "sentences": len(svectors),
-        "dense_index": kind,
-        "documents": {d.doc_id: {"fingerprint": d.fingerprint, "title": d.title,
-                                 "passages": len(part.passages), "chars": len(d.text)}
-                      for d, part in zip(docs, parts)},
-    }
+    manifest = version_manifest(manifest, versions.FORMAT_VERSION, parts, len(svectors), kind)
     manifest["files"] = versions.file_sizes(tmp)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from ...errors import IndexMissing, SearchError
-from ..base import DocumentParts, LiveVersion
+from ..base import DocumentParts, LiveVersion, version_manifest
 from ..folder.dense import choose_kind
 from ..folder.keyword import build_keyword
 from .client import BATCH, Connection, StoreUnavailable, blob_schema, index_params, new_version, passage_schema, sentence_schema
@@ -145,18 +145,8 @@ class MilvusWriter:
         next_id = conn.write_blob(mcoll, "vocabulary", json.dumps(vocabulary, ensure_ascii=False), next_id)
         for coll in (pcoll, scoll):
             conn.call("flush", coll)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            **manifest,
-            "version": version,
-            "store": "milvus",
-            "passages": len(passages),
-            "sentences": len(svectors),
-            "dense_index": kind,
-            "documents": {d.doc_id: {"fingerprint": d.fingerprint, "title": d.title,
-                                     "passages": len(part.passages), "chars": len(d.text)}
-                          for d, part in zip(docs, parts)},
-        }
+        manifest = version_manifest(manifest, FORMAT_VERSION, parts, len(svectors), kind, version=version,
+                                    store="milvus")
         conn.write_blob(mcoll, "manifest", json.dumps(manifest, ensure_ascii=False), next_id)
         conn.call("flush", mcoll)
 
