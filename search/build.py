@@ -131,7 +131,8 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
         report.reused_nothing, report.repaired = live.why_not, live.damage
         if fusion is None:
             fusion, tuning = _live_fusion(live)
-        fresh, parts = _read_seeds(seeds, writer, live, report, log, limits, chunking, on_progress, isolate)
+        fresh, parts = _read_seeds(seeds, writer, live, report, log, limits, chunking, on_progress, isolate,
+                                   getattr(encoder, "preload", None))
         if strict and report.skipped:
             raise BadDocument(f"{plural(len(report.skipped), 'document')} cannot be used, so nothing was changed (--strict): "
                               + "; ".join(f"{d}: {why}" for d, why in report.skipped))
@@ -193,8 +194,10 @@ def build_index(seeds: Path, store: StoreWriter | Path, encoder: Encoder, chunki
 
 def _read_seeds(seeds: Path, writer: StoreWriter, live: LiveVersion, report: BuildReport, log,
                 limits: DocumentLimits, chunking: ChunkSettings, on_progress,
-                isolate: bool) -> tuple[list[Prepared], dict[str, DocumentParts]]:
+                isolate: bool, preload=None) -> tuple[list[Prepared], dict[str, DocumentParts]]:
     """(documents to embed, reusable parts by id); fills in the report's counts, skips and notes.
+    ``preload()`` (a lazy encoder's) is called at the first document to read, so the model loads
+    while documents are read.
 
     A file whose fingerprint matches the live version, read by a reader of the same version, is
     not read again; a reader's new version re-reads only the formats it reads.
@@ -219,6 +222,8 @@ def _read_seeds(seeds: Path, writer: StoreWriter, live: LiveVersion, report: Bui
                     reused[doc_id] = writer.reuse(doc_id)
                     report.kept.append(doc_id)
                     continue
+                if preload is not None:
+                    preload()
                 prepared = preparer.prepare(path, source)
             except BadDocument as exc:
                 _skip(report, log, doc_id, str(exc))

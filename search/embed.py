@@ -1,7 +1,9 @@
 """Embedding for a build: what the encoder reads for each passage and sentence, encoded in batches.
 
-Each distinct text is encoded once (boilerplate and repeated lines cost one vector). New and changed
-documents are embedded together in two calls, passages then sentences (``embed_documents``); a
+Each distinct text is encoded once (boilerplate and repeated lines cost one vector, and a sentence
+that is a whole passage's text shares its vector). New and changed documents are embedded together
+in one call over their passages and sentences, which the encoder cuts into batches sized in word
+pieces (``encoders/batching.py``; ``embed_documents``); a
 large document is embedded a run of passages at a time within its time budget
 (``embed_within_budget``)::
 
@@ -36,18 +38,29 @@ def embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
 
 def embed_reporting(encoder: Encoder, texts: list[str], report) -> np.ndarray:
     """As ``embed``, one batch at a time, calling ``report(texts done)`` after each. The batches are
-    the ones ``embed``'s one call would make (each distinct text once; sentence-transformers sorts
-    by length, longest first, then cuts ``batch_size``), so every vector is bit-for-bit the same."""
+    the ones ``embed``'s one call would make (each distinct text once, cut by the encoder's own
+    ``plan``, or, for an encoder without one, ``batch_size`` (default 32) at a time longest first), so every vector is
+    bit-for-bit the same."""
     if not texts:
         return embed(encoder, texts, False)
     unique = list(dict.fromkeys(texts))
-    size = getattr(encoder, "batch_size", 32)
-    order = np.argsort([-len(t) for t in unique])
+    plan = getattr(encoder, "plan", None)
+    if plan is not None:
+        batches = plan(unique)
+    else:
+        size = getattr(encoder, "batch_size", 32)
+        order = np.argsort([-len(t) for t in unique], kind="stable")
+        batches = [order[a:a + size] for a in range(0, len(unique), size)]
+    # Consecutive batches of one plan, given back together, are planned into the same batches, so
+    # an encoder that runs ``lanes`` batches at once gets two per lane per call and stays busy.
+    step = 2 * max(1, int(getattr(encoder, "lanes", 1))) if plan is not None else 1
     out = np.zeros((len(unique), encoder.dim), dtype=np.float32)
-    for a in range(0, len(unique), size):
-        rows = order[a:a + size]
+    done = 0
+    for g in range(0, len(batches), step):
+        rows = np.concatenate(batches[g:g + step])
         out[rows] = encoder.encode([unique[i] for i in rows], progress=False)
-        report(min(a + size, len(unique)) * len(texts) // len(unique))
+        done += len(rows)
+        report(done * len(texts) // len(unique))
     if len(unique) == len(texts):
         return out
     row = {text: i for i, text in enumerate(unique)}
@@ -70,8 +83,9 @@ def embed_within_budget(prepared: Prepared, encoder: Encoder, represent: Represe
     vectors, svectors, done = [], [], 0
     while done < len(prepared.passages) and (done == 0 or time.monotonic() - t0 < seconds):
         dense, sentences = encoder_inputs(prepared, represent, slice(done, done + EMBED_RUN))
-        vectors.append(embed(encoder, dense, False))
-        svectors.append(embed(encoder, sentences, False))
+        both = embed(encoder, dense + sentences, False)
+        vectors.append(both[:len(dense)])
+        svectors.append(both[len(dense):])
         done += len(dense)
     note = "" if done == len(prepared.passages) else (
         f"only the first {done:,} of {len(prepared.passages):,} passages indexed: "
@@ -82,7 +96,7 @@ def embed_within_budget(prepared: Prepared, encoder: Encoder, represent: Represe
 
 def embed_documents(docs: list[Prepared], encoder: Encoder, represent: RepresentSettings,
                      progress: bool, log, on_progress) -> dict[str, DocumentParts]:
-    """Embed the new and changed documents' passages and sentences, in two batches."""
+    """Embed the new and changed documents' passages and sentences, in one call."""
     parts: dict[str, DocumentParts] = {}
     dense_inputs, sentence_inputs = [], []
     for prepared in docs:
@@ -94,15 +108,13 @@ def embed_documents(docs: list[Prepared], encoder: Encoder, represent: Represent
     if docs:
         log(f"embedding {plural(len(dense_inputs), 'passage')} and {plural(len(sentence_inputs), 'sentence')} "
             f"of {plural(len(docs), 'document')}")
+    texts, total = dense_inputs + sentence_inputs, len(dense_inputs)
     if on_progress:   # one bar over passages and sentences, counted in passages
-        on_progress("passages", 0, len(dense_inputs))
-        total, both = len(dense_inputs), len(dense_inputs) + len(sentence_inputs)
-        vectors = embed_reporting(encoder, dense_inputs, lambda n: on_progress("passages", n * total // both, total))
-        svectors = embed_reporting(encoder, sentence_inputs,
-                                    lambda n: on_progress("passages", (len(dense_inputs) + n) * total // both, total))
+        on_progress("passages", 0, total)
+        both = embed_reporting(encoder, texts, lambda n: on_progress("passages", n * total // len(texts), total))
     else:
-        vectors = embed(encoder, dense_inputs, progress)
-        svectors = embed(encoder, sentence_inputs, progress)
+        both = embed(encoder, texts, progress)
+    vectors, svectors = both[:total], both[total:]
     if on_progress:
         on_progress("passages", len(dense_inputs), len(dense_inputs))
     pv = sv = 0

@@ -230,7 +230,8 @@ def test_format_report_prints_every_section_with_a_column_per_backend():
         return {
             "build": {"documents": 5, "passages": 450, "threads": 2, "full_s": full_s, "noop_s": 0.5,
                       "noop_share": 0.01, "noop_reembedded": 0, "texts": 1985, "embed_s": full_s / 2,
-                      "texts_per_s": 99.0, "x_floor": full_s / 40, "embed_x_floor": full_s / 80},
+                      "texts_per_s": 99.0, "x_floor": full_s / 40, "embed_x_floor": full_s / 80,
+                      "process_s": full_s + 10, "import_s": 9.5, "process_x_floor": (full_s + 10) / 40},
             "startup_s": 6.3, "startup_cpu_s": 6.0, "floor_ms": ms(19.6), "encode_ms": ms(7.5, True),
             "latency_ms": {"in_process": ms(20.1, True), "http": ms(22.5, True)},
             "cache": {"hit_rate": 1.0, "in_process_ms": ms(2.0, True), "http_ms": ms(4.4, True)},
@@ -253,7 +254,8 @@ def test_format_report_prints_every_section_with_a_column_per_backend():
     text = format_report(report)
     header = next(line for line in text.splitlines() if "onnx" in line and "torch" in line)
     assert header.index("onnx") < header.index("torch")
-    for expected in ("20.0 s = 0.50x bare torch encode", "60.0 s = 1.50x bare torch encode", "0.50 s = 1% of full", "1,985 passages and sentences in 40.0 s", "(1.10/1.30/1.60x)",
+    for expected in ("20.0 s = 0.50x bare torch encode", "60.0 s = 1.50x bare torch encode", "0.50 s = 1% of full",
+                     "30.0 s = 0.75x (importing the model's libraries 9.5 s)", "1,985 passages and sentences in 40.0 s", "(1.10/1.30/1.60x)",
                      "1.79", "1.65", "579 MB (570 MB)", "901 MB (892 MB)", "1,000,000  hnsw",
                      "efSearch  512: recall@10 0.965", "10,000 failed: MemoryError"):
         assert expected in text, expected

@@ -177,7 +177,10 @@ def test_only_added_and_changed_documents_are_embedded_again(mixed_seeds, tmp_pa
     new = FolderStore.open(index_dir, embedder)
     fresh = [p for p in new.all_passages() if p.doc_id in ("alpha.txt", "gamma.txt")]
     sentences = sum(len(new.sentence_spans[i]) for i, p in enumerate(new.all_passages()) if p.doc_id in ("alpha.txt", "gamma.txt"))
-    assert embedder.calls == [len(fresh), sentences, 1]   # passages, sentences, the test query
+    # one call for the new passages and their sentences (a sentence that is a whole passage's text
+    # shares its vector), then the test query
+    assert len(embedder.calls) == 2 and len(fresh) < embedder.calls[0] <= len(fresh) + sentences
+    assert embedder.calls[1] == 1
     for doc_id in report.kept:
         o, n = old.passage_ids(doc_id), new.passage_ids(doc_id)
         assert old.passages(o) == new.passages(n)
@@ -234,7 +237,9 @@ def test_new_chunking_embeds_everything_again_and_says_why(tiny_seeds, tiny_inde
     report = build_index(tiny_seeds, tiny_index, embedder, chunking=ChunkSettings(target_tokens=60), **quiet())
     assert report.published and sorted(report.added) == ["alpha.txt", "beta.md"]
     assert "chunking changed" in report.reused_nothing and "embedded everything: chunking changed" in report.summary()
-    assert embedder.calls[0] == FolderStore.open(tiny_index, embedder).info()["passages"]
+    store = FolderStore.open(tiny_index, embedder)
+    passages, sentences = store.info()["passages"], sum(len(s) for s in store.sentence_spans)
+    assert passages < embedder.calls[0] <= passages + sentences   # every passage and its sentences, in one call
 
 
 def test_a_new_heading_detector_sections_every_document_again(tiny_seeds, tiny_index, monkeypatch):

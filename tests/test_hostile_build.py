@@ -160,7 +160,7 @@ def test_a_first_serve_with_a_hostile_file_comes_up_and_shows_progress(tmp_path,
 def test_a_large_document_is_embedded_within_its_time_budget(tmp_path, tiny_seeds, fake_embedder):
     class SlowEncoder(type(fake_embedder)):
         def encode(self, texts, progress=False):
-            time.sleep(0.2)
+            time.sleep(0.3)   # one call per run of 64 passages (with their sentences): two runs pass 0.5 s
             return super().encode(texts, progress)
 
     paragraph = "The depot on Mill Road grits the route {i} first, then the hills, then the bus stops. " * 5

@@ -38,15 +38,13 @@ def _model(settings, lazy: bool, backend: str | None = None) -> Encoder:
     model = resolve_model(getattr(settings, "model", ""), cache)
     threads = None if lazy else getattr(settings, "torch_threads", 1)
     if backend == "onnx":
-        from .onnx import BATCH_SIZE, OnnxEncoder
+        from .onnx import OnnxEncoder
 
         precision = getattr(settings, "precision", defaults.precision)
         load = lambda: OnnxEncoder(model, cache, threads, precision)   # noqa: E731
-        batch = BATCH_SIZE
     else:
         load = lambda: TorchEncoder(threads, model=model)   # noqa: E731
-        batch = 32
-    return LazyEncoder(threads, model, load, backend, batch) if lazy else load()
+    return LazyEncoder(threads, model, load, backend) if lazy else load()
 
 
 def _fake(settings, lazy: bool) -> Encoder:

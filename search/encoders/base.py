@@ -25,7 +25,8 @@ class Encoder(Protocol):
 
     Real encoders also carry ``checksum`` (the SHA-256 of the model's weights, recorded in the
     manifest and checked when an index is served), ``details`` (backend, precision, ONNX file) and
-    ``batch_size`` (texts per forward pass); stand-ins may leave them out.
+    ``plan(texts)``, the batches ``encode`` cuts ``texts`` into (a list of row-index arrays, so a
+    build can report progress batch by batch); stand-ins may leave them out.
     """
 
     name: str

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SearchError
+from .batching import BATCH_TOKENS, encode_in_token_batches, plan_batches
 from .cache import cache_lock, file_sha256, link_or_copy_tree, write_atomically
 from .models import ModelFiles
 
 PRECISIONS = {"fp32": "onnx/model.onnx", "int8": "onnx/model_quint8_avx2.onnx"}
-BATCH_SIZE = 32   # texts per forward pass in a build; measured in the README's build table
 
 
 def export_onnx(model: ModelFiles, cache: Path, precision: str = "fp32") -> tuple[Path, str]:
@@ -100,14 +100,17 @@ def export_record(folder: Path) -> dict:
 class OnnxEncoder:
     """The model on ONNX Runtime's CPU provider, through sentence-transformers. Loads in about a second.
 
-    ``threads`` is ONNX Runtime's intra-op thread count for this session (None: one per core, for
-    builds); ``arena`` keeps ONNX Runtime's CPU memory arena (faster for repeated shapes, but it
-    holds on to the largest batch's memory). ``encode`` runs in batches of ``batch_size`` texts.
-    Safe to call from several threads at once (ONNX Runtime sessions are).
+    ``threads`` is ONNX Runtime's intra-op thread count for this session, for a server whose
+    ``QueryBatcher`` runs encodes side by side. None is for builds: one thread per session call and
+    one lane per core, so ``encode`` runs that many batches at once (``lanes``; on 2 cores 18 s for
+    the seeds' texts, against 23 s for one call at a time on two threads). ``arena`` keeps ONNX
+    Runtime's CPU memory arena (faster for repeated shapes, but it holds on to the largest batch's
+    memory). ``encode`` runs in batches of about ``batch_tokens`` padded word pieces
+    (``batching.py``). Safe to call from several threads at once (ONNX Runtime sessions are).
     """
 
     def __init__(self, model: ModelFiles, cache: Path, threads: int | None = None, precision: str = "fp32",
-                 batch_size: int = BATCH_SIZE, arena: bool = False):
+                 batch_tokens: int = BATCH_TOKENS, arena: bool = False):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         folder, file_name = export_onnx(model, cache, precision)
@@ -115,7 +118,7 @@ class OnnxEncoder:
         from sentence_transformers import SentenceTransformer
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or 1
         options.inter_op_num_threads = 1
         options.enable_cpu_mem_arena = arena
         # Pool threads that spin while waiting for work steal the other encodes' cores on a busy
@@ -125,8 +128,9 @@ class OnnxEncoder:
                                           model_kwargs={"file_name": file_name, "session_options": options,
                                                         "provider": "CPUExecutionProvider"})
         self.name, self.dim, self.checksum = model.name, model.dim, model.sha256
-        self.threads = options.intra_op_num_threads
-        self.batch_size = batch_size
+        self.lanes = 1 if threads else (os.cpu_count() or 1)
+        self.threads = options.intra_op_num_threads * self.lanes
+        self.batch_tokens = batch_tokens
         self.max_tokens = int(self._model.max_seq_length)
         record = export_record(folder)
         self.details = {"backend": "onnx", "precision": precision, "onnx_folder": folder.name,
@@ -134,6 +138,8 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows sentence-transformers' bar."""
-        vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=progress)
-        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        return encode_in_token_batches(self._model, texts, self.dim, self.batch_tokens, progress, self.lanes)
+
+    def plan(self, texts: list[str]) -> list[np.ndarray]:
+        """The batches ``encode`` cuts ``texts`` into (row indices, ``batching.plan_batches``)."""
+        return plan_batches(self._model, texts, self.batch_tokens)

@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from .batching import BATCH_TOKENS, encode_in_token_batches, plan_batches
 from .models import ModelFiles
 
 
@@ -28,10 +29,11 @@ class TorchEncoder:
 
     ``model`` defaults to all-MiniLM-L6-v2 from the installed package. ``threads`` sets torch's
     intra-op threads for the whole process (``torch.set_num_threads``); None leaves torch's default
-    (one per core). ``encode`` runs in batches of ``batch_size`` texts.
+    (one per core). ``encode`` runs in batches of about ``batch_tokens`` padded word pieces
+    (``batching.py``).
     """
 
-    def __init__(self, threads: int | None = None, batch_size: int = 32, model: ModelFiles | None = None):
+    def __init__(self, threads: int | None = None, batch_tokens: int = BATCH_TOKENS, model: ModelFiles | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -44,15 +46,18 @@ class TorchEncoder:
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.name, self.dim, self.checksum = model.name, int(get_dim()), model.sha256
         self.max_tokens = int(self._model.max_seq_length)
-        self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.threads = torch.get_num_threads()
+        self.lanes = 1   # torch's intra-op threads are the process's: one call at a time uses them all
         self.details = {"backend": "torch", "precision": "fp32"}
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows sentence-transformers' bar."""
-        vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=progress)
-        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        return encode_in_token_batches(self._model, texts, self.dim, self.batch_tokens, progress)
+
+    def plan(self, texts: list[str]) -> list[np.ndarray]:
+        """The batches ``encode`` cuts ``texts`` into (row indices, ``batching.plan_batches``)."""
+        return plan_batches(self._model, texts, self.batch_tokens)
 
 
 class LazyEncoder:
@@ -64,13 +69,14 @@ class LazyEncoder:
     """
 
     def __init__(self, threads: int | None = None, model: ModelFiles | None = None,
-                 load: Callable[[], object] | None = None, backend: str = "torch", batch_size: int = 32):
+                 load: Callable[[], object] | None = None, backend: str = "torch"):
         model = model or default_model()
         self.name, self.dim, self.checksum = model.name, model.dim, model.sha256
         self._threads = threads
         self._load = load or (lambda: TorchEncoder(threads, model=model))
-        self._backend, self._batch_size = backend, batch_size
+        self._backend = backend
         self._model = None
+        self._preloading = False
         self._lock = threading.Lock()
 
     @property
@@ -79,14 +85,28 @@ class LazyEncoder:
         return self._model.threads if self._model is not None else (self._threads or 1)
 
     @property
-    def batch_size(self) -> int:
-        """Texts per forward pass of the backend (its own once loaded)."""
-        return getattr(self._model, "batch_size", self._batch_size)
-
-    @property
     def details(self) -> dict:
         """The backend's description for the manifest (its full one once loaded)."""
         return self._model.details if self._model is not None else {"backend": self._backend}
+
+    def preload(self) -> None:
+        """Start loading the model in a background thread and return at once; the first ``encode``
+        then waits for it. A build calls this when it meets the first document to embed, so the
+        import of sentence-transformers (about 10 s in a fresh process) and the model's loading
+        overlap the reading of documents, which runs in worker processes. A load that fails
+        there fails again, and raises, in the ``encode`` that needs it."""
+        with self._lock:
+            if self._model is not None or self._preloading:
+                return
+            self._preloading = True
+
+        def load() -> None:
+            try:
+                self.loaded()
+            except BaseException:   # noqa: BLE001 - raised again by the encode that needs the model
+                pass
+
+        threading.Thread(target=load, name="preload-model", daemon=True).start()
 
     def loaded(self):
         """The real encoder, loading it the first time."""
@@ -98,3 +118,12 @@ class LazyEncoder:
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """As the real encoder's ``encode``; the first call loads the model."""
         return self.loaded().encode(texts, progress)
+
+    @property
+    def lanes(self) -> int:
+        """Batches the loaded encoder runs at once (1 before it is loaded)."""
+        return getattr(self._model, "lanes", 1) if self._model is not None else 1
+
+    def plan(self, texts: list[str]) -> list[np.ndarray]:
+        """The loaded encoder's batches for ``texts`` (row indices); the first call loads the model."""
+        return self.loaded().plan(texts)

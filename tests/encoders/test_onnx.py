@@ -1,6 +1,7 @@
 """ONNX Runtime and PyTorch run the same weights: their vectors agree on real text, so an index built on
 one backend is served on the other."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -57,6 +58,18 @@ def test_both_backends_give_the_same_vectors_on_real_text(onnx_encoder, real_emb
     cosine = (a * b).sum(axis=1)
     assert cosine.min() >= 0.9999, texts[int(cosine.argmin())]
     assert onnx_encoder.checksum == real_embedder.checksum and onnx_encoder.name == real_embedder.name
+
+
+@pytest.mark.real
+def test_a_build_runs_one_lane_per_core_and_gives_a_plain_encodes_vectors(onnx_encoder):
+    build = load_encoder(Settings(backend="onnx"), lazy=True)
+    texts = seed_texts(150)
+    vectors = build.encode(texts)
+    assert build.lanes == (os.cpu_count() or 1) == build.threads
+    plain = onnx_encoder._model.encode(texts, batch_size=32, normalize_embeddings=True)   # sentence-transformers' own batches
+    cosine = (vectors * plain).sum(axis=1)
+    assert cosine.min() >= 0.9999, texts[int(cosine.argmin())]
+    assert len(build.plan(texts)) < len(texts) and sorted(np.concatenate(build.plan(texts))) == list(range(len(texts)))
 
 
 def top(index, encoder, k=5):
