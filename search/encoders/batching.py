@@ -7,7 +7,7 @@ of 250 word pieces make activations of tens of megabytes per layer, far beyond t
 while 32 sentences of 10 word pieces leave each matrix product too small to use the cores well.
 ``token_batches`` instead groups texts, longest first, so each batch holds about ``budget`` padded
 word pieces: few long texts together, many short ones. Measured on the seeds' 1,981 passages and
-sentences (2 cores, fp32): ONNX Runtime 41 s at 32 texts a batch, 26 s at 8, 21-23 s at 1,024
+sentences (2 cores, fp32): ONNX Runtime 39 s at 32 texts a batch, 26 s at 8, 21-23 s at 1,024
 tokens, 18 s at 512 tokens with two batches at once on one thread each (``lanes``); PyTorch
 34.5 s at 32 texts, 26 s at 1,024 tokens (the README's build table).
 
