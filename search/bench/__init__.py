@@ -7,7 +7,8 @@ Every figure is measured on the spot, for each backend (ONNX Runtime, PyTorch) s
 - build: a full build of the seeds into a fresh folder, with every core as ``python -m search build``
   has them, then a no-op rebuild; the same build as its own ``python -m search build`` process
   (which also imports sentence-transformers and loads the model); beside them the build floor, the
-  bare PyTorch model (SentenceTransformer, loaded) encoding the same passages and sentences in one call;
+  bare PyTorch model (SentenceTransformer, loaded) encoding the same passages and sentences in one call,
+  the faster of two, in a fresh process;
 - startup: from starting ``python -m search serve`` to its first answered question;
 - floor: the bare PyTorch model encoding one question, on the server's threads per encode; beside it
   the backend's own encoder doing the same;
@@ -119,8 +120,8 @@ def run(index: Path | None = None, quick: bool = False, say=lambda msg: None, ba
             build.update(measure_build_process(settings.seeds, work / f"index-{backend}-process", backend))
             report["backends"][backend]["build"] = build
         say("build floor: the bare PyTorch model encoding the same passages and sentences")
+        floor_s = bare_torch_encode_s(model.folder, texts, work)
         floor_model = SentenceTransformer(str(model.folder), device="cpu", local_files_only=True)
-        floor_s = bare_torch_encode_s(floor_model, texts)
         report["build_floor"] = {"texts": len(texts), "seconds": round(floor_s, 2),
                                  "texts_per_s": round(len(texts) / floor_s, 1), "torch_threads": build_threads}
         for backend in backends:

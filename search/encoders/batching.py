@@ -17,6 +17,8 @@ the texts, so the vectors are the model's own (cosine to a 32-a-batch encode >= 
 """
 from __future__ import annotations
 
+import copy
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -44,31 +46,44 @@ def token_batches(lengths, budget: int = BATCH_TOKENS, most: int = MOST_TEXTS) -
     return batches
 
 
-def token_lengths(model, texts: list[str]) -> list[int]:
+class TokenCounter:
     """Word pieces (with the special tokens, cut at the model's ``max_seq_length``) that a
-    sentence-transformers ``model`` feeds the network for each text."""
-    cut = int(model.max_seq_length)
-    ids = model.tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=cut)["input_ids"]
-    return [len(row) for row in ids]
+    sentence-transformers ``model`` feeds the network for each text: ``counter(texts) -> list[int]``.
+
+    It counts on its own copy of the model's tokenizer, under a lock. A Hugging Face fast tokenizer
+    changes its Rust state when a call asks for other padding or truncation than the last one, and
+    two threads doing that at once fail with ``RuntimeError: Already borrowed``; the model's own
+    tokenizer is left to sentence-transformers' ``encode``, which always asks the same.
+    """
+
+    def __init__(self, model):
+        self._tokenizer = copy.deepcopy(model.tokenizer)
+        self._cut = int(model.max_seq_length)
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> list[int]:
+        with self._lock:
+            ids = self._tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=self._cut)
+        return [len(row) for row in ids["input_ids"]]
 
 
-def plan_batches(model, texts: list[str], budget: int = BATCH_TOKENS) -> list[np.ndarray]:
-    """``token_batches`` of ``texts`` for a sentence-transformers ``model`` (one text: one batch,
-    without tokenizing it first)."""
+def plan_batches(count, texts: list[str], budget: int = BATCH_TOKENS) -> list[np.ndarray]:
+    """``token_batches`` of ``texts``, their lengths from ``count`` (a ``TokenCounter``); one text is
+    one batch, without counting it."""
     if len(texts) <= 1:
         return [np.arange(len(texts))] if texts else []
-    return token_batches(token_lengths(model, texts), budget)
+    return token_batches(count(texts), budget)
 
 
-def encode_in_token_batches(model, texts: list[str], dim: int, budget: int = BATCH_TOKENS,
+def encode_in_token_batches(model, count, texts: list[str], dim: int, budget: int = BATCH_TOKENS,
                             progress: bool = False, lanes: int = 1) -> np.ndarray:
     """float32 ``[len(texts), dim]``, L2-normalised: a sentence-transformers ``model``'s vectors for
-    ``texts``, encoded in ``plan_batches``, ``lanes`` batches at a time from as many threads (for a
+    ``texts``, encoded in ``plan_batches`` (lengths from ``count``, a ``TokenCounter``), ``lanes`` batches at a time from as many threads (for a
     runtime that releases the GIL and runs calls side by side, as ONNX Runtime does). ``progress``
     shows a bar counted in texts."""
     texts = list(texts)
     out = np.zeros((len(texts), dim), dtype=np.float32)
-    batches = plan_batches(model, texts, budget)
+    batches = plan_batches(count, texts, budget)
     bar = None
     if progress:
         from tqdm import tqdm

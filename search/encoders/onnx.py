@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SearchError
-from .batching import BATCH_TOKENS, encode_in_token_batches, plan_batches
+from .batching import BATCH_TOKENS, TokenCounter, encode_in_token_batches, plan_batches
 from .cache import cache_lock, file_sha256, link_or_copy_tree, write_atomically
 from .models import ModelFiles
 
@@ -131,6 +131,7 @@ class OnnxEncoder:
         self.lanes = 1 if threads else (os.cpu_count() or 1)
         self.threads = options.intra_op_num_threads * self.lanes
         self.batch_tokens = batch_tokens
+        self._count = TokenCounter(self._model)
         self.max_tokens = int(self._model.max_seq_length)
         record = export_record(folder)
         self.details = {"backend": "onnx", "precision": precision, "onnx_folder": folder.name,
@@ -138,8 +139,8 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows sentence-transformers' bar."""
-        return encode_in_token_batches(self._model, texts, self.dim, self.batch_tokens, progress, self.lanes)
+        return encode_in_token_batches(self._model, self._count, texts, self.dim, self.batch_tokens, progress, self.lanes)
 
     def plan(self, texts: list[str]) -> list[np.ndarray]:
         """The batches ``encode`` cuts ``texts`` into (row indices, ``batching.plan_batches``)."""
-        return plan_batches(self._model, texts, self.batch_tokens)
+        return plan_batches(self._count, texts, self.batch_tokens)

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from .batching import BATCH_TOKENS, encode_in_token_batches, plan_batches
+from .batching import BATCH_TOKENS, TokenCounter, encode_in_token_batches, plan_batches
 from .models import ModelFiles
 
 
@@ -47,17 +47,18 @@ class TorchEncoder:
         self.name, self.dim, self.checksum = model.name, int(get_dim()), model.sha256
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_tokens = batch_tokens
+        self._count = TokenCounter(self._model)
         self.threads = torch.get_num_threads()
         self.lanes = 1   # torch's intra-op threads are the process's: one call at a time uses them all
         self.details = {"backend": "torch", "precision": "fp32"}
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows sentence-transformers' bar."""
-        return encode_in_token_batches(self._model, texts, self.dim, self.batch_tokens, progress)
+        return encode_in_token_batches(self._model, self._count, texts, self.dim, self.batch_tokens, progress)
 
     def plan(self, texts: list[str]) -> list[np.ndarray]:
         """The batches ``encode`` cuts ``texts`` into (row indices, ``batching.plan_batches``)."""
-        return plan_batches(self._model, texts, self.batch_tokens)
+        return plan_batches(self._count, texts, self.batch_tokens)
 
 
 class LazyEncoder:

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from search.embed import embed, embed_reporting
 from search.encoders import FakeEncoder
-from search.encoders.batching import encode_in_token_batches, plan_batches, token_batches
+from search.encoders.batching import TokenCounter, encode_in_token_batches, plan_batches, token_batches
 
 
 def test_batches_hold_every_row_once_longest_first_within_the_budget():
@@ -34,6 +34,13 @@ def test_consecutive_batches_given_back_are_planned_into_the_same_batches(length
         assert [together[b].tolist() for b in again] == [b.tolist() for b in batches[g:g + group]]
 
 
+class WordPieces:
+    """A stand-in tokenizer: one word piece per word, plus the two special tokens."""
+
+    def __call__(self, texts, add_special_tokens, truncation, max_length):
+        return {"input_ids": [list(range(min(len(t.split()) + 2, max_length))) for t in texts]}
+
+
 class WordModel:
     """A stand-in sentence-transformers model: one word piece per word, the fake encoder's vectors,
     and a record of every batch it was given (and from how many threads at once)."""
@@ -42,9 +49,8 @@ class WordModel:
 
     def __init__(self):
         self.fake, self.batches, self.lock, self.running, self.most_at_once = FakeEncoder(), [], threading.Lock(), 0, 0
-
-    def tokenizer(self, texts, add_special_tokens, truncation, max_length):
-        return {"input_ids": [list(range(min(len(t.split()) + 2, max_length))) for t in texts]}
+        self.tokenizer = WordPieces()
+        self.count = TokenCounter(self)
 
     def encode(self, texts, batch_size, convert_to_numpy, normalize_embeddings, show_progress_bar):
         with self.lock:
@@ -64,16 +70,23 @@ TEXTS = [" ".join(["word"] * (i % 11) + [f"t{i}"]) for i in range(60)]
 
 def test_encoding_in_token_batches_keeps_each_text_on_its_row_with_one_lane_or_two():
     one, two = WordModel(), WordModel()
-    a = encode_in_token_batches(one, TEXTS, 64, budget=24, lanes=1)
-    b = encode_in_token_batches(two, TEXTS, 64, budget=24, lanes=2)
+    a = encode_in_token_batches(one, one.count, TEXTS, 64, budget=24, lanes=1)
+    b = encode_in_token_batches(two, two.count, TEXTS, 64, budget=24, lanes=2)
     expected = FakeEncoder().encode(TEXTS)
     assert np.array_equal(a, expected) and np.array_equal(b, expected)
     assert sorted(map(sorted, one.batches)) == sorted(map(sorted, two.batches))
     assert one.most_at_once == 1 and two.most_at_once == 2
     for batch in one.batches:   # within the budget: rows x longest (word pieces, cut at 8) <= 24
         assert len(batch) == 1 or len(batch) * max(min(len(t.split()) + 2, 8) for t in batch) <= 24
-    assert encode_in_token_batches(WordModel(), [], 64).shape == (0, 64)
-    assert [b.tolist() for b in plan_batches(WordModel(), ["one"])] == [[0]]
+    empty = WordModel()
+    assert encode_in_token_batches(empty, empty.count, [], 64).shape == (0, 64)
+    assert [b.tolist() for b in plan_batches(empty.count, ["one"])] == [[0]]
+
+
+def test_lengths_are_counted_on_a_copy_of_the_tokenizer_that_encode_uses():
+    model = WordModel()
+    assert model.count(["a b c", "", "w " * 20]) == [5, 2, 8]   # special tokens in, cut at max_seq_length
+    assert model.count._tokenizer is not model.tokenizer
 
 
 class PlannedEncoder:
@@ -85,10 +98,10 @@ class PlannedEncoder:
         self.model = WordModel()
 
     def plan(self, texts):
-        return plan_batches(self.model, texts, 24)
+        return plan_batches(self.model.count, texts, 24)
 
     def encode(self, texts, progress=False):
-        return encode_in_token_batches(self.model, texts, self.dim, 24, progress, self.lanes)
+        return encode_in_token_batches(self.model, self.model.count, texts, self.dim, 24, progress, self.lanes)
 
 
 def test_a_build_reporting_batch_by_batch_runs_the_batches_of_one_call():

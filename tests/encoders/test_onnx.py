@@ -72,6 +72,33 @@ def test_a_build_runs_one_lane_per_core_and_gives_a_plain_encodes_vectors(onnx_e
     assert len(build.plan(texts)) < len(texts) and sorted(np.concatenate(build.plan(texts))) == list(range(len(texts)))
 
 
+@pytest.mark.real
+def test_a_server_encoder_takes_several_questions_from_two_threads_at_once(onnx_encoder):
+    # each encode of several questions counts their word pieces; on the model's own tokenizer that
+    # raced sentence-transformers' encode in the other thread ("Already borrowed")
+    import threading
+
+    asked = [QUESTIONS[:3], QUESTIONS[1:], QUESTIONS[::2]]
+    expected = [onnx_encoder.encode(q) for q in asked]
+    failures = []
+
+    def ask(k):
+        for i in range(40):
+            q = asked[(k + i) % len(asked)]
+            try:
+                if not np.allclose(onnx_encoder.encode(q), expected[(k + i) % len(asked)], atol=1e-5):
+                    failures.append("other vectors")
+            except Exception as exc:   # noqa: BLE001 - the test reports every failure
+                failures.append(repr(exc))
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
 def top(index, encoder, k=5):
     engine = Engine(open_store(Settings(index=index), encoder), CachedEncoder(encoder))
     return [[(h.passage.doc_id, h.passage.start) for h in engine.search(q, k).results] for q in QUESTIONS]
