@@ -39,8 +39,8 @@ def embed(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
 def embed_reporting(encoder: Encoder, texts: list[str], report) -> np.ndarray:
     """As ``embed``, one batch at a time, calling ``report(texts done)`` after each. The batches are
     the ones ``embed``'s one call would make (each distinct text once, cut by the encoder's own
-    ``plan``, or, for an encoder without one, ``batch_size`` (default 32) at a time longest first), so every vector is
-    bit-for-bit the same."""
+    ``plan``, or, for an encoder without one, ``batch_size`` (default 32) at a time longest first),
+    so every vector is bit-for-bit the same."""
     if not texts:
         return embed(encoder, texts, False)
     unique = list(dict.fromkeys(texts))
@@ -116,7 +116,7 @@ def embed_documents(docs: list[Prepared], encoder: Encoder, represent: Represent
         both = embed(encoder, texts, progress)
     vectors, svectors = both[:total], both[total:]
     if on_progress:
-        on_progress("passages", len(dense_inputs), len(dense_inputs))
+        on_progress("passages", total, total)
     pv = sv = 0
     for part in parts.values():
         n, m = len(part.passages), sum(len(s) for s in part.sentences)

@@ -78,17 +78,14 @@ def plan_batches(count, texts: list[str], budget: int = BATCH_TOKENS) -> list[np
 def encode_in_token_batches(model, count, texts: list[str], dim: int, budget: int = BATCH_TOKENS,
                             progress: bool = False, lanes: int = 1) -> np.ndarray:
     """float32 ``[len(texts), dim]``, L2-normalised: a sentence-transformers ``model``'s vectors for
-    ``texts``, encoded in ``plan_batches`` (lengths from ``count``, a ``TokenCounter``), ``lanes`` batches at a time from as many threads (for a
-    runtime that releases the GIL and runs calls side by side, as ONNX Runtime does). ``progress``
-    shows a bar counted in texts."""
+    ``texts``, encoded in ``plan_batches`` (lengths from ``count``, a ``TokenCounter``), ``lanes``
+    batches at a time from as many threads (for a runtime that releases the GIL and runs calls side
+    by side, as ONNX Runtime does). ``progress`` shows a bar counted in texts."""
+    from tqdm import tqdm
+
     texts = list(texts)
     out = np.zeros((len(texts), dim), dtype=np.float32)
     batches = plan_batches(count, texts, budget)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(texts), unit=" texts", desc="encoding")
 
     def run(rows: np.ndarray) -> int:
         vectors = model.encode([texts[i] for i in rows], batch_size=len(rows), convert_to_numpy=True,
@@ -96,17 +93,29 @@ def encode_in_token_batches(model, count, texts: list[str], dim: int, budget: in
         out[rows] = np.asarray(vectors, dtype=np.float32).reshape(len(rows), dim)
         return len(rows)
 
-    if lanes > 1 and len(batches) > 1:
-        with ThreadPoolExecutor(min(lanes, len(batches)), thread_name_prefix="encode") as pool:
-            done = pool.map(run, batches)
-            for n in done:
-                if bar is not None:
+    with tqdm(total=len(texts), unit=" texts", desc="encoding", disable=not progress) as bar:
+        if lanes > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(min(lanes, len(batches)), thread_name_prefix="encode") as pool:
+                for n in pool.map(run, batches):
                     bar.update(n)
-    else:
-        for rows in batches:
-            n = run(rows)
-            if bar is not None:
-                bar.update(n)
-    if bar is not None:
-        bar.close()
+        else:
+            for rows in batches:
+                bar.update(run(rows))
     return out
+
+
+class TokenBatched:
+    """``encode`` and ``plan`` for an encoder over a sentence-transformers model, in token batches.
+
+    The encoder sets ``_model`` (the model), ``_count`` (its ``TokenCounter``), ``dim``,
+    ``batch_tokens`` (the budget) and ``lanes`` (batches run at once).
+    """
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows a bar counted in texts."""
+        return encode_in_token_batches(self._model, self._count, texts, self.dim, self.batch_tokens, progress,
+                                       self.lanes)
+
+    def plan(self, texts: list[str]) -> list[np.ndarray]:
+        """The batches ``encode`` cuts ``texts`` into (row indices, ``plan_batches``)."""
+        return plan_batches(self._count, texts, self.batch_tokens)

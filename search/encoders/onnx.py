@@ -18,10 +18,9 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import SearchError
-from .batching import BATCH_TOKENS, TokenCounter, encode_in_token_batches, plan_batches
+from .batching import BATCH_TOKENS, TokenBatched, TokenCounter
 from .cache import cache_lock, file_sha256, link_or_copy_tree, write_atomically
 from .models import ModelFiles
 
@@ -97,7 +96,7 @@ def export_record(folder: Path) -> dict:
     return json.loads((Path(folder) / "export.json").read_text(encoding="utf-8"))
 
 
-class OnnxEncoder:
+class OnnxEncoder(TokenBatched):
     """The model on ONNX Runtime's CPU provider, through sentence-transformers. Loads in about a second.
 
     ``threads`` is ONNX Runtime's intra-op thread count for this session, for a server whose
@@ -136,11 +135,3 @@ class OnnxEncoder:
         record = export_record(folder)
         self.details = {"backend": "onnx", "precision": precision, "onnx_folder": folder.name,
                         "onnx_file": file_name, "onnx_sha256": record["onnx_sha256"]}
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows sentence-transformers' bar."""
-        return encode_in_token_batches(self._model, self._count, texts, self.dim, self.batch_tokens, progress, self.lanes)
-
-    def plan(self, texts: list[str]) -> list[np.ndarray]:
-        """The batches ``encode`` cuts ``texts`` into (row indices, ``batching.plan_batches``)."""
-        return plan_batches(self._count, texts, self.batch_tokens)

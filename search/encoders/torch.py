@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from .batching import BATCH_TOKENS, TokenCounter, encode_in_token_batches, plan_batches
+from .batching import BATCH_TOKENS, TokenBatched, TokenCounter
 from .models import ModelFiles
 
 
@@ -24,7 +24,7 @@ def default_model() -> ModelFiles:
     return resolve_model(settings.model, settings.model_cache)
 
 
-class TorchEncoder:
+class TorchEncoder(TokenBatched):
     """A sentence-transformers model on PyTorch on the CPU. Loading takes seconds: once per process.
 
     ``model`` defaults to all-MiniLM-L6-v2 from the installed package. ``threads`` sets torch's
@@ -51,14 +51,6 @@ class TorchEncoder:
         self.threads = torch.get_num_threads()
         self.lanes = 1   # torch's intra-op threads are the process's: one call at a time uses them all
         self.details = {"backend": "torch", "precision": "fp32"}
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """float32 ``[len(texts), dim]``, L2-normalised; ``progress`` shows sentence-transformers' bar."""
-        return encode_in_token_batches(self._model, self._count, texts, self.dim, self.batch_tokens, progress)
-
-    def plan(self, texts: list[str]) -> list[np.ndarray]:
-        """The batches ``encode`` cuts ``texts`` into (row indices, ``batching.plan_batches``)."""
-        return plan_batches(self._count, texts, self.batch_tokens)
 
 
 class LazyEncoder:
